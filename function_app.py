@@ -49,6 +49,7 @@ from triggers import (
     http_spot_schedules,
     http_spot_sessions,
     http_summary,
+    http_templates,
     http_tenants,
     http_usage,
     http_user_settings,
@@ -85,6 +86,9 @@ def create_app(services: Services) -> df.DFApp:
         http_spot_evictions.blueprint(api, services.spot_group_work),
         http_policies.blueprint(api, services.admin),
         http_user_settings.blueprint(api, services.admin),
+        http_templates.blueprint(
+            api, services.settings, services.admin, services.template_queue, services.spot_group_work
+        ),
         http_alerts.blueprint(api, services.alerts, services.access),
         http_cost_comparisons.blueprint(api, services.costs, services.access),
         http_cloud_pcs.blueprint(api, services.engine),

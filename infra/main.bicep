@@ -239,6 +239,7 @@ var appSettings = {
   PROVISIONING_MAX_ATTEMPTS: '3'
   DIRECTORY_EVENTS_QUEUE: 'directory-events'
   BULK_ACTIONS_QUEUE: 'bulk-actions'
+  TEMPLATE_ROLLOUTS_QUEUE: 'template-rollouts'
   DIRECTORY_SUBSCRIPTIONS_QUEUE: 'directory-subscriptions'
   ALERT_EVALUATIONS_QUEUE: 'alert-evaluations'
   TIMER_WORK_QUEUE: 'timer-work'

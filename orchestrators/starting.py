@@ -12,7 +12,9 @@ from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import (
     Contract,
+    HealthCheckRun,
     ImageBuildRun,
+    ImageImport,
     ImageRemovalRun,
     ProvisionInput,
     SpotGroupRun,
@@ -135,9 +137,16 @@ async def start_spot_group_work(client: df.DurableOrchestrationClient, run: Spot
 
 
 async def start_background_work(
-    client: df.DurableOrchestrationClient, run: ImageBuildRun | ImageRemovalRun | SpotGroupRun
+    client: df.DurableOrchestrationClient,
+    run: ImageBuildRun | ImageRemovalRun | SpotGroupRun | HealthCheckRun | ImageImport,
 ) -> bool:
-    """Whichever of the runs above `run` is."""
+    """Whichever of the runs above `run` is, or a connection's health checks, or a device image's import."""
     if isinstance(run, SpotGroupRun):
         return await start_spot_group_work(client, run)
+    if isinstance(run, HealthCheckRun):
+        instance = names.health_check_instance_id(run.tenant_id, run.connection_id, run.run)
+        return await start_orchestration(client, names.CONNECTION_HEALTH_CHECK, instance, run)
+    if isinstance(run, ImageImport):
+        instance = names.image_import_instance_id(run.tenant_id, run.image_id)
+        return await start_orchestration(client, names.IMPORT_DEVICE_IMAGE, instance, run)
     return await start_image_work(client, run)

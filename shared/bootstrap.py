@@ -37,6 +37,7 @@ from shared.events import (
     QueueBulkActions,
     QueueEventPublisher,
     QueueSubscriptionLifecycle,
+    QueueTemplateRollouts,
     QueueTimerWork,
 )
 from shared.models.base import new_id, utc_now
@@ -55,7 +56,7 @@ from shared.ports.bundles import (
     TimerWorkPorts,
 )
 from shared.ports.engine_ports import EnginePorts
-from shared.ports.queues import BulkActionQueue, EventPublisher
+from shared.ports.queues import BulkActionQueue, EventPublisher, TemplateRolloutQueue
 from shared.ports.stores import BulkActionStore
 from shared.services.access.directory_subscriptions import DirectorySubscriptions
 from shared.services.backends.backend_choice import (
@@ -87,6 +88,7 @@ from shared.storage.sites import SiteRepository
 from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
 from shared.storage.spot_groups import SpotGroupRepository
 from shared.storage.table_service import TableStorage
+from shared.storage.templates import TemplateRepository
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
 from shared.storage.usage import UsageRepository
@@ -110,6 +112,7 @@ class Services:
     credentials: AzureCredentials
     bulk_actions: BulkActionStore
     bulk_queue: BulkActionQueue
+    template_queue: TemplateRolloutQueue
     tokens: EntraTokenValidator
     access: AccessPorts
     audit: AuditPorts
@@ -198,6 +201,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         resolve_host=host_addresses,
         private_networks=settings.webhook_private_networks,
         notices=notices,
+        templates=TemplateRepository(storage),
         cloud_pcs=cloud_pcs,
         sites=SiteRepository(storage),
         connections=ConnectionRepository(storage),
@@ -327,6 +331,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         credentials=credentials,
         bulk_actions=BulkActionRepository(storage),
         bulk_queue=QueueBulkActions(account.queue(settings.bulk_actions_queue)),
+        template_queue=QueueTemplateRollouts(account.queue(settings.template_rollouts_queue)),
         tokens=EntraTokenValidator(
             settings.issuers,
             settings.audiences,

@@ -78,6 +78,14 @@ class BulkActionMessage(InputModel):
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
 
+class RolloutMessage(InputModel):
+    """`{"templateId", "rolloutId"}`: apply the template to the roll-out's tenants that have no result yet."""
+
+    template_id: str = Field(min_length=1, max_length=64)
+    rollout_id: str = Field(min_length=1, max_length=64)
+    traceparent: str | None = Field(default=None, max_length=55)
+
+
 class AlertEvaluationMessage(InputModel):
     """`{"tenantId"}`: evaluate the tenant's enabled alert rules now."""
 
@@ -129,6 +137,11 @@ class QueueBulkActions(_Queue):
     def enqueue_bulk_action(self, tenant_id: str, bulk_action_id: str, delay_s: float = 0.0) -> None:
         message = BulkActionMessage(tenant_id=tenant_id, bulk_action_id=bulk_action_id)
         self.send(message.model_dump_json(by_alias=True), delay_s)
+
+
+class QueueTemplateRollouts(_Queue):
+    def enqueue_rollout(self, template_id: str, rollout_id: str) -> None:
+        self.send(RolloutMessage(template_id=template_id, rollout_id=rollout_id).model_dump_json(by_alias=True))
 
 
 class QueueEventPublisher(_Queue):

@@ -199,6 +199,7 @@ class Settings(BaseSettings):
     )
     directory_events_queue: str = Field(default="directory-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     bulk_actions_queue: str = Field(default="bulk-actions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    template_rollouts_queue: str = Field(default="template-rollouts", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     directory_subscriptions_queue: str = Field(
         default="directory-subscriptions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
     )

@@ -150,6 +150,22 @@ ACCESS: dict[str, Access] = {
     "updateOrganizationAlertRule": Audience.ORGANIZATION_OWNER,
     "deleteOrganizationAlertRule": Audience.ORGANIZATION_OWNER,
     "listAlertsAcrossTenants": Audience.SIGNED_IN,
+    # templates: the organization's owners make and roll them out; a tenant's roles see what applies to it
+    "createTemplate": Audience.ORGANIZATION_OWNER,
+    "listTemplates": Audience.ORGANIZATION_OWNER,
+    "getTemplate": Audience.ORGANIZATION_OWNER,
+    "updateTemplate": Audience.ORGANIZATION_OWNER,
+    "deleteTemplate": Audience.ORGANIZATION_OWNER,
+    "getTemplateVersion": Audience.ORGANIZATION_OWNER,
+    "listTemplateApplications": Audience.ORGANIZATION_OWNER,
+    "applyTemplate": Audience.ORGANIZATION_OWNER,
+    "listTemplateRollouts": Audience.ORGANIZATION_OWNER,
+    "getTemplateRollout": Audience.ORGANIZATION_OWNER,
+    "listAppliedTemplates": READER,
+    "getAppliedTemplate": READER,
+    "detachTemplate": ADMINISTRATOR,
+    "keepTemplateOverride": ADMINISTRATOR,
+    "removeTemplateOverride": ADMINISTRATOR,
     "listTenantCosts": Audience.SIGNED_IN,  # the costs of the caller's tenants only
     # Cloud PCs
     "listCloudPcs": READER,

@@ -7,9 +7,7 @@ import asyncio
 
 import azure.durable_functions as df
 
-from orchestrators import names
-from orchestrators.starting import start_orchestration, start_spot_group_work
-from shared.models.orchestrations import HealthCheckRun, ImageImport
+from orchestrators.starting import start_background_work
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import SpotGroupPorts
 from shared.services.configuration import documents as service
@@ -27,16 +25,11 @@ CONFIGURATION = "tenants/{tenantId}/configuration"
 
 
 async def start_work(client: df.DurableOrchestrationClient, cloud: SpotGroupPorts, work: Work) -> None:
+    """The background work a configuration change asks for (a document's apply, a template's roll-out)."""
     if isinstance(work, AccessFollows):  # as a Spot Group's PATCH does when its hosts stay
         await asyncio.to_thread(reconcile_access, cloud, work.group)
-    elif isinstance(work, HealthCheckRun):
-        instance = names.health_check_instance_id(work.tenant_id, work.connection_id, work.run)
-        await start_orchestration(client, names.CONNECTION_HEALTH_CHECK, instance, work)
-    elif isinstance(work, ImageImport):
-        instance = names.image_import_instance_id(work.tenant_id, work.image_id)
-        await start_orchestration(client, names.IMPORT_DEVICE_IMAGE, instance, work)
     else:
-        await start_spot_group_work(client, work)
+        await start_background_work(client, work)
 
 
 def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprint:

@@ -27,6 +27,7 @@ from shared.ports.stores import (
     SiteStore,
     UserSettingStore,
 )
+from shared.ports.template_stores import TemplateStore
 from shared.ports.windows365 import Windows365Network, Windows365Provisioning
 
 
@@ -60,6 +61,7 @@ class AdminPorts:
     schedules: SpotGroupScheduleStore
     alerts: AlertStore
     resolve_host: Callable[[str], list[str]]
+    templates: TemplateStore  # the organization's templates and the tenants' applications of them
     grace_period: timedelta = timedelta(days=7)
     windows365_checks_poll: timedelta = timedelta(seconds=15)
     directory_subscriptions: TenantWatch | None = None  # Graph change notifications for linked tenants

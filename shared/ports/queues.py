@@ -1,6 +1,6 @@
-"""The queues the app sends itself work on: directory changes, Graph lifecycle events, bulk actions, the tenants
-whose alert rules to evaluate and the timers' work (their adapters and messages are in shared/events.py; alert
-notices' is in alerts.py)."""
+"""The queues the app sends itself work on: directory changes, Graph lifecycle events, bulk actions, template
+roll-outs, the tenants whose alert rules to evaluate and the timers' work (their adapters and messages are in
+shared/events.py; alert notices' is in alerts.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,12 @@ class SubscriptionLifecycleQueue(Protocol):
 class BulkActionQueue(Protocol):
     def enqueue_bulk_action(self, tenant_id: str, bulk_action_id: str, delay_s: float = 0.0) -> None:
         """Run the bulk action's items without a result, `delay_s` from now."""
+        ...
+
+
+class TemplateRolloutQueue(Protocol):
+    def enqueue_rollout(self, template_id: str, rollout_id: str) -> None:
+        """Run the roll-out's tenants without a result."""
         ...
 
 

@@ -38,6 +38,7 @@ from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
 from shared.storage.spot_groups import SpotGroupRepository
+from shared.storage.templates import TemplateRepository
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
 from shared.storage.usage import UsageRepository
@@ -140,6 +141,7 @@ class Fakes:
         self.refusals = RefusedWorkRepository(storage)
         self.audit_log = AuditEventRepository(storage)
         self.alerts = AlertRepository(storage)
+        self.templates = TemplateRepository(storage)
         self.power_records = PowerRecordRepository(storage)
         self.prices = PriceRepository(storage)
         self.notices = FakeNotices()
@@ -290,6 +292,7 @@ class Fakes:
             schedules=self.spot_group_schedules,
             alerts=self.alerts,
             resolve_host=lambda host: ["52.178.17.2"],
+            templates=self.templates,
         )
         return replace(ports, **overrides)
 

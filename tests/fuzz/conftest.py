@@ -95,6 +95,7 @@ def fuzz_host(azurite: Azurite, azure_environment: dict[str, str]) -> Iterator[D
         "NOTIFICATION_URL": f"http://127.0.0.1:{port}/api/directoryNotifications",
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
+        "TEMPLATE_ROLLOUTS_QUEUE": f"rollouts-{prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{prefix}",
         "ALERT_EVALUATIONS_QUEUE": f"alert-evaluations-{prefix}",
         "TIMER_WORK_QUEUE": f"timer-work-{prefix}",

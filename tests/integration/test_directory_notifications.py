@@ -382,6 +382,7 @@ def _ports(app: App) -> AdminPorts:
         schedules=unused,
         alerts=unused,
         resolve_host=unused,
+        templates=unused,
         directory_subscriptions=app.subscriptions,
     )
 

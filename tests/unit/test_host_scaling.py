@@ -16,6 +16,7 @@ from shared.models.failures import StepDetail
 from shared.models.host_scaling import HostScaling
 from shared.models.session_hosts import SessionHost
 from shared.models.spot_groups import SpotGroupCreate
+from shared.models.validation import validation_details
 from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.spot_pc import spot_groups, spot_schedules
 from shared.services.spot_pc.host_scaling import ScaleDecision, mark_unneeded, plan_scaling
@@ -23,7 +24,6 @@ from tests.fakes import Fakes
 from tests.fakes.seed import TENANT
 from tests.unit.test_spot_groups import body, deployed, fakes, ready_image, update
 from tests.unit.test_spot_schedules import MONDAY, at, schedule, weekday_set
-from triggers.http_responses import validation_details
 
 __all__ = ["fakes"]  # the fixture, imported for the tests that save groups
 

@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from shared.models.image_updates import MaintenanceWindow, Rollout
+from shared.models.validation import validation_details
 from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words, window_at
-from triggers.http_responses import validation_details
 
 EVERY_DAY = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MINUTES = timedelta(minutes=1)

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.models.spot_schedules import WEEKDAYS, SpotGroupSchedule
+from shared.models.validation import validation_details
 from shared.services.spot_pc.spot_schedules import NO_SET, phase_at
-from triggers.http_responses import validation_details
 
 FIXTURE = Path(__file__).resolve().parents[2] / "portal" / "test" / "fixtures" / "schedule-phases.json"
 MONDAY = datetime(2026, 11, 2, tzinfo=UTC)  # a week in UTC: no daylight saving day, as the portal's week has none

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 
 from shared.models.session_hosts import SessionHost
 from shared.models.spot_schedules import SpotGroupSchedule
+from shared.models.validation import validation_details
 from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.spot_pc.spot_schedules import Decision, phase_at, placement_order, plan
-from triggers.http_responses import validation_details
 
 AMS = ZoneInfo("Europe/Amsterdam")
 WORKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]

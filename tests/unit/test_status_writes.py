@@ -24,6 +24,8 @@ AGGREGATES = {
     "DeviceImage": "configuration/device_image_transitions.py",
     "BulkAction": "cloud_pcs/bulk_action_transitions.py",
     "BulkActionItem": "cloud_pcs/bulk_action_transitions.py",
+    "TemplateRollout": "configuration/rollout_transitions.py",
+    "RolloutItem": "configuration/rollout_transitions.py",
     "Alert": "monitoring/alert_transitions.py",
     "ChannelDelivery": "monitoring/alert_transitions.py",
 }

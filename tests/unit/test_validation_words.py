@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from shared.models.alerts import AlertRuleCreate
 from shared.models.policies import ProvisioningPolicyCreate
 from shared.models.user_settings import UserSettingCreate
-from triggers.http_responses import validation_details
+from shared.models.validation import validation_details
 
 
 def _messages(model: type, body: Mapping[str, object]) -> dict[str | None, str]:

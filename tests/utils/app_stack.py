@@ -75,6 +75,7 @@ def app_host(
         "PORTAL_URL": portal_url,
         "DIRECTORY_EVENTS_QUEUE": f"events-{table_prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{table_prefix}",
+        "TEMPLATE_ROLLOUTS_QUEUE": f"rollouts-{table_prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{table_prefix}",
         "ALERT_EVALUATIONS_QUEUE": f"alert-evaluations-{table_prefix}",
         "TIMER_WORK_QUEUE": f"timer-work-{table_prefix}",

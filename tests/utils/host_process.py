@@ -23,6 +23,7 @@ def isolated_env(connection_string: str, **settings: str) -> dict[str, str]:
         "TABLE_NAME_PREFIX": prefix,
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
+        "TEMPLATE_ROLLOUTS_QUEUE": f"rollouts-{prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{prefix}",
         "ALERT_EVALUATIONS_QUEUE": f"alert-evaluations-{prefix}",
         "TIMER_WORK_QUEUE": f"timer-work-{prefix}",

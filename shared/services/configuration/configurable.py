@@ -13,7 +13,6 @@ from pydantic import BaseModel
 
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.alerts import AlertRule, AlertRuleCreate, AlertRuleUpdate
-from shared.models.base import ApiModel
 from shared.models.connections import Connection, ConnectionCreate, ConnectionUpdate
 from shared.models.images import DeviceImage, DeviceImageCreate
 from shared.models.orchestrations import HealthCheckRun, ImageImport, SpotGroupRun
@@ -21,6 +20,7 @@ from shared.models.policies import AssignRequest, ProvisioningPolicy, Provisioni
 from shared.models.spot_group_records import SavedSchedule
 from shared.models.spot_groups import SpotGroup, SpotGroupCreate, SpotGroupUpdate
 from shared.models.spot_schedules import SpotGroupSchedule
+from shared.models.templates import FieldChange
 from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
 from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
 from shared.ports.configuration_ports import UserSettingSyncPorts
@@ -96,6 +96,12 @@ class Configurable(Generic[Obj]):
     # `body` as `fields` reads it back: without its write-only values (a password, a webhook's secret), which are
     # sent along when their object is made or their field changes, and are never a change by themselves
     readable: Callable[[Body], Body] = field(default=lambda body: body)
+    name_field: str = "displayName"  # the body's field `name` reads (a template finds its object by it)
+
+    @property
+    def settable(self) -> frozenset[str]:
+        """Every field of the kind's body."""
+        return frozenset(_aliases(self.create_model) | self.extra)
 
     @property
     def fixed(self) -> frozenset[str]:
@@ -109,12 +115,6 @@ class Configurable(Generic[Obj]):
         own = {k: v for k, v in body.items() if k not in self.extra}
         checked = self.create_model.model_validate(own).model_dump(mode="json", by_alias=True, exclude_none=True)
         return {k: checked.get(k, v) for k, v in body.items()}
-
-
-class FieldChange(ApiModel):
-    field: str
-    current: Any = None
-    desired: Any = None
 
 
 def field_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[FieldChange]:
@@ -347,6 +347,7 @@ SPOT_GROUPS = Configurable[SpotGroup](
     update_model=SpotGroupUpdate,
     list_all=_all_spot_groups,
     name=lambda g: g.name,
+    name_field="name",
     fields=_spot_group_fields,
     create=_create_spot_group,
     patch=_patch_spot_group,

@@ -15,12 +15,12 @@ from pydantic import Field, ValidationError
 
 from shared.errors import DomainError, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.base import UNION_TAGS, ApiModel, InputModel
+from shared.models.templates import FieldChange
 from shared.services.configuration.configurable import (
     REGISTRY,
     Body,
     Configurable,
     ConfigurationPorts,
-    FieldChange,
     Work,
     field_changes,
 )

@@ -1,0 +1,217 @@
+"""Templates on the fakes: what a template may declare, the review of applying it to tenants, the roll-out that makes
+and changes each tenant's object (again: nothing), drift field by field, and overrides that survive a new version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.errors import Conflict, ValidationFailed
+from shared.models.policies import ProvisioningPolicyUpdate
+from shared.models.templates import OverrideCreate, Template, TemplateApply, TemplateCreate, TemplateUpdate
+from shared.services.configuration import policies, template_rollouts, templates
+from tests.fakes import Fakes
+from tests.fakes.seed import GALLERY_IMAGE, REGION, tenant
+
+TENANTS = ("contoso", "fabrikam", "tailspin")
+STANDARD = {
+    "displayName": "Standard desktops",
+    "imageType": "gallery",
+    "imageId": GALLERY_IMAGE,
+    "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": REGION}],
+    "enableSingleSignOn": True,
+}
+
+
+@pytest.fixture
+def fakes() -> Fakes:
+    world = Fakes()
+    for tenant_id in TENANTS:
+        tenant(world, tenant_id)
+        world.directory.add_user(tenant_id, f"ann-{tenant_id}", display_name="Ann")
+        world.directory.add_group(tenant_id, f"sales-{tenant_id}", f"ann-{tenant_id}")
+    return world
+
+
+def ports(fakes: Fakes) -> Any:
+    return fakes.admin_ports()
+
+
+def standard(fakes: Fakes, **fields: Any) -> Template:
+    data = TemplateCreate.model_validate(
+        {
+            "displayName": "Standard",
+            "kind": "provisioningPolicy",
+            "fields": {**STANDARD, **fields},
+            "parameters": ["assignments"],
+        }
+    )
+    return templates.create_template(ports(fakes), data)
+
+
+def groups_of(tenant_id: str) -> dict[str, Any]:
+    return {"tenantId": tenant_id, "parameters": {"assignments": [{"groupId": f"sales-{tenant_id}"}]}}
+
+
+def apply(fakes: Fakes, template: Template, *tenant_ids: str, **given: Any) -> Any:
+    """A roll-out to the tenants, run to its end."""
+    request = TemplateApply.model_validate({"tenants": [groups_of(t) for t in tenant_ids], **given})
+    items = template_rollouts.checked_request(ports(fakes), template, request)
+    rollout = fakes.templates.create_rollout(
+        template_rollouts.new_rollout(ports(fakes), template, request, "me"), items
+    )
+    started: list[Any] = []
+    summary = template_rollouts.run(ports(fakes), template.id, rollout.id, started.extend)
+    return summary
+
+
+def refused_targets(error: pytest.ExceptionInfo[ValidationFailed]) -> list[str | None]:
+    return [detail.target for detail in error.value.details]
+
+
+def test_a_template_names_each_field_it_cannot_make() -> None:
+    fakes = Fakes()
+    body = {
+        "displayName": "Broken",
+        "kind": "provisioningPolicy",
+        "fields": {**STANDARD, "imageType": "sideways", "assignments": []},
+        "parameters": ["assignments", "colour", "imageId"],
+    }
+    del body["fields"]["imageId"]  # type: ignore[attr-defined]
+    with pytest.raises(ValidationFailed) as refused:
+        templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
+    assert refused_targets(refused) == ["parameters[1]", "fields.assignments", "fields.imageType"]
+    assert fakes.templates.list_templates()[0] == []
+
+
+def test_a_field_neither_set_nor_left_to_tenants_is_missing() -> None:
+    fakes = Fakes()
+    fields = {k: v for k, v in STANDARD.items() if k != "imageId"}
+    body = {"displayName": "Short", "kind": "provisioningPolicy", "fields": fields, "parameters": ["assignments"]}
+    with pytest.raises(ValidationFailed) as refused:
+        templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
+    assert refused_targets(refused) == ["fields.imageId"]
+
+
+def test_the_review_shows_each_tenant_what_it_would_get_and_what_it_must_fill_in(fakes: Fakes) -> None:
+    template = standard(fakes)
+    request = TemplateApply.model_validate(
+        {"tenants": [groups_of("contoso"), {"tenantId": "fabrikam"}, {"tenantId": "nowhere"}]}
+    )
+    review = template_rollouts.review(ports(fakes), template, request)
+    contoso, fabrikam, nowhere = review.tenants
+    [made] = contoso.objects
+    assert (made.action, made.name) == ("create", "Standard desktops")
+    assert {change.field for change in made.changes} >= {"displayName", "imageId", "assignments"}
+    assert fabrikam.missing_parameters == ["assignments"] and not fabrikam.objects
+    assert nowhere.problems == [
+        {
+            "code": "tenantNotFound",
+            "message": "tenants[2].tenantId: no tenant 'nowhere'.",
+            "target": "tenants[2].tenantId",
+        }
+    ]
+    assert fakes.policies.list_all_policies("contoso") == []  # a review saves nothing
+    with pytest.raises(ValidationFailed) as refused:
+        template_rollouts.checked_request(ports(fakes), template, request)
+    assert refused_targets(refused) == ["tenants[1].parameters.assignments", "tenants[2].tenantId"]
+
+
+def test_a_rollout_makes_each_tenants_policy_and_a_second_changes_nothing(fakes: Fakes) -> None:
+    template = standard(fakes)
+    first = apply(fakes, template, *TENANTS)
+    assert (first.status, first.counts.succeeded) == ("succeeded", 3)
+    for tenant_id in TENANTS:
+        [made] = fakes.policies.list_all_policies(tenant_id)
+        assert made.display_name == "Standard desktops"
+        assert [a.group_id for a in made.assignments] == [f"sales-{tenant_id}"]
+        [applied] = template_rollouts.applied_templates(ports(fakes), tenant_id)
+        assert (applied.object_id, applied.version, applied.drift) == (made.id, 1, [])
+    etags = {t: fakes.policies.list_all_policies(t)[0].etag for t in TENANTS}
+    again = apply(fakes, template, *TENANTS)
+    assert {item.objects[0].action for item in again.results} == {"unchanged"}
+    assert {t: fakes.policies.list_all_policies(t)[0].etag for t in TENANTS} == etags
+
+
+def test_drift_shows_a_hand_change_and_an_override_keeps_it_through_a_new_version(fakes: Fakes) -> None:
+    template = standard(fakes)
+    apply(fakes, template, *TENANTS)
+    [mine] = fakes.policies.list_all_policies("contoso")
+    patch = ProvisioningPolicyUpdate.model_validate({"enableSingleSignOn": False})
+    policies.update_policy(ports(fakes), "contoso", mine.id, patch, if_match=None)
+
+    [applied] = template_rollouts.applied_templates(ports(fakes), "contoso")
+    assert [(d.field, d.current, d.desired) for d in applied.drift] == [("enableSingleSignOn", False, True)]
+
+    kept = template_rollouts.keep_override(
+        ports(fakes), "contoso", template.id, OverrideCreate(name="no-sso", field="enableSingleSignOn")
+    )
+    assert (kept.drift, [(o.name, o.value) for o in kept.overrides]) == ([], [("no-sso", False)])
+
+    fields = {**STANDARD, "enableSingleSignOn": False, "localAdminEnabled": True}
+    newer = templates.update_template(
+        ports(fakes), template.id, TemplateUpdate.model_validate({"fields": fields}), if_match=None
+    )
+    assert newer.version == 2
+    assert template_rollouts.applied_templates(ports(fakes), "fabrikam")[0].latest_version == 2
+    rolled = apply(fakes, newer, *TENANTS)
+    changed = {item.tenant_id: [c.field for c in item.objects[0].changes] for item in rolled.results}
+    assert changed == {
+        "contoso": ["localAdminEnabled"],
+        "fabrikam": ["enableSingleSignOn", "localAdminEnabled"],
+        "tailspin": ["enableSingleSignOn", "localAdminEnabled"],
+    }
+    [mine] = fakes.policies.list_all_policies("contoso")
+    assert (mine.enable_single_sign_on, mine.local_admin_enabled) == (False, True)
+    assert apply(fakes, newer, *TENANTS).counts.succeeded == 3
+    assert {a.version for t in TENANTS for a in template_rollouts.applied_templates(ports(fakes), t)} == {2}
+
+
+def test_one_tenants_refusal_stops_no_other(fakes: Fakes) -> None:
+    template = standard(fakes)
+    request = TemplateApply.model_validate(
+        {
+            "tenants": [
+                groups_of("contoso"),
+                {"tenantId": "fabrikam", "parameters": {"assignments": [{"groupId": "gone"}]}},
+            ]
+        }
+    )
+    items = template_rollouts.checked_request(ports(fakes), template, request)
+    rollout = fakes.templates.create_rollout(
+        template_rollouts.new_rollout(ports(fakes), template, request, "me"), items
+    )
+    summary = template_rollouts.run(ports(fakes), template.id, rollout.id, lambda work: None)
+    assert summary.status == "partiallySucceeded"
+    by_tenant = {item.tenant_id: item for item in summary.results}
+    assert by_tenant["contoso"].status == "succeeded"
+    assert by_tenant["fabrikam"].status == "failed" and by_tenant["fabrikam"].error is not None
+    assert fakes.policies.list_all_policies("fabrikam") == []
+
+
+def test_an_applied_template_cannot_be_deleted_until_detached(fakes: Fakes) -> None:
+    template = standard(fakes)
+    apply(fakes, template, "contoso")
+    with pytest.raises(Conflict):
+        templates.delete_template(ports(fakes), template.id, if_match=None)
+    template_rollouts.detach(ports(fakes), "contoso", template.id)
+    templates.delete_template(ports(fakes), template.id, if_match=None)
+    assert len(fakes.policies.list_all_policies("contoso")) == 1  # the object stays
+
+
+def test_a_parameter_value_the_kind_refuses_is_named_where_it_was_given(fakes: Fakes) -> None:
+    fields = {k: v for k, v in STANDARD.items() if k != "imageId"}
+    body = {"displayName": "Own image", "kind": "provisioningPolicy", "fields": fields, "parameters": ["imageId"]}
+    template = templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
+    request = TemplateApply.model_validate(
+        {
+            "tenants": [
+                {"tenantId": "contoso", "parameters": {"imageId": GALLERY_IMAGE}},
+                {"tenantId": "fabrikam", "parameters": {"imageId": ""}},
+            ]
+        }
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        template_rollouts.checked_request(ports(fakes), template, request)
+    assert refused_targets(refused) == ["tenants[1].parameters.imageId"]
