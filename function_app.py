@@ -30,6 +30,7 @@ from triggers import (
     http_alerts,
     http_cloud_pc_actions,
     http_cloud_pcs,
+    http_configuration,
     http_connections,
     http_cost_comparisons,
     http_costs,
@@ -77,6 +78,7 @@ def create_app(services: Services) -> df.DFApp:
         http_onboarding.blueprint(api, services.onboarding),
         http_connections.blueprint(api, services.admin),
         http_images.blueprint(api, services.admin),
+        http_configuration.blueprint(api, services.admin, services.spot_group_work),
         http_image_sets.blueprint(api, services.admin),
         http_spot_groups.blueprint(api, services.admin, services.spot_group_work),
         http_spot_sessions.blueprint(api, services.spot_group_work, services.audit),
@@ -84,7 +86,9 @@ def create_app(services: Services) -> df.DFApp:
         http_spot_evictions.blueprint(api, services.spot_group_work),
         http_policies.blueprint(api, services.admin),
         http_user_settings.blueprint(api, services.admin),
-        http_templates.blueprint(api, services.settings, services.admin, services.template_queue),
+        http_templates.blueprint(
+            api, services.settings, services.admin, services.template_queue, services.spot_group_work
+        ),
         http_alerts.blueprint(api, services.alerts, services.access),
         http_cost_comparisons.blueprint(api, services.costs, services.access),
         http_cloud_pcs.blueprint(api, services.engine),

@@ -130,6 +130,10 @@ ACCESS: dict[str, Access] = {
     "updateUserSetting": ADMINISTRATOR,
     "assignUserSetting": ADMINISTRATOR,
     "deleteUserSetting": ADMINISTRATOR,
+    # configuration as code: the export holds no secret; a plan tries every change, as validateOnly does
+    "exportConfiguration": READER,
+    "planConfiguration": ADMINISTRATOR,
+    "applyConfiguration": ADMINISTRATOR,
     # alerts: rules are configuration; an alert is acknowledged by whoever may act on the Cloud PCs it is about
     "createAlertRule": ADMINISTRATOR,
     "listAlertRules": READER,

@@ -61,6 +61,7 @@ class Operation:
     response: Any = None
     query: Sequence[QueryParam] = ()
     conditional: bool = False
+    if_match_required: bool = False  # a conditional write that is never blind: without If-Match, a 400
     access: Access = Audience.SIGNED_IN  # from the ACCESS table in triggers/http_access.py
     durable: bool = False  # the handler is async and gets a Durable client as `req.durable`
     # with validateOnly=true it answers Review[response]; a model: that model instead; False: nothing documented

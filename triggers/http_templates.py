@@ -11,7 +11,6 @@ import azure.durable_functions as df
 import azure.functions as func
 from opentelemetry.trace import SpanKind
 
-from orchestrators.starting import start_background_work
 from shared import telemetry
 from shared.events import RolloutMessage
 from shared.models.base import Page
@@ -26,6 +25,7 @@ from shared.models.templates import (
     TemplateUpdate,
     TemplateVersion,
 )
+from shared.ports.bundles import SpotGroupPorts
 from shared.ports.queues import TemplateRolloutQueue
 from shared.services.configuration import template_rollouts as rollouts
 from shared.services.configuration import templates as service
@@ -33,6 +33,7 @@ from shared.services.configuration.configurable import Work
 from shared.services.configuration.template_rollouts import RolloutPorts
 from shared.settings import Settings
 from triggers.http_api import Api, created, page_of, updated
+from triggers.http_configuration import start_work
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
 from triggers.http_responses import ApiResponse
 
@@ -44,7 +45,9 @@ APPLIED = "tenants/{tenantId}/templates"
 APPLIED_ONE = "tenants/{tenantId}/templates/{templateId}"
 
 
-def blueprint(api: Api, settings: Settings, ports: RolloutPorts, queue: TemplateRolloutQueue) -> df.Blueprint:
+def blueprint(
+    api: Api, settings: Settings, ports: RolloutPorts, queue: TemplateRolloutQueue, cloud: SpotGroupPorts
+) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Templates")
 
@@ -208,7 +211,7 @@ def blueprint(api: Api, settings: Settings, ports: RolloutPorts, queue: Template
 
             def start(work: list[Work]) -> None:  # from the service's thread: the client is the loop's
                 for run in work:
-                    asyncio.run_coroutine_threadsafe(start_background_work(client, run), loop).result()
+                    asyncio.run_coroutine_threadsafe(start_work(client, cloud, run), loop).result()
 
             summary = await asyncio.to_thread(rollouts.run, ports, request.template_id, request.rollout_id, start)
             log.info("Template %s roll-out %s: %s", request.template_id, summary.id, summary.counts.model_dump())

@@ -122,9 +122,10 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
                 {
                     "name": "If-Match",
                     "in": "header",
-                    "required": False,
+                    "required": op.if_match_required,
                     "description": "The etag last read; the change is refused with 412 if it is stale.",
-                    "schema": {"type": "string"},
+                    # required: blank is as good as left out (a 400), so the schema asks for something
+                    "schema": {"type": "string", "pattern": r"\S"} if op.if_match_required else {"type": "string"},
                 }
             )
         entry: dict[str, Any] = {

@@ -28,6 +28,7 @@ from shared.ports.configuration_ports import (
     HealthCheckRunPorts,
     ImageImportPorts,
     PolicySyncPorts,
+    UserSettingSyncPorts,
     Windows365Ports,
 )
 from shared.ports.service_role_ports import ServiceRolePorts
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
     from shared.models.connections import Connection
     from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
     from shared.models.orchestrations import HealthCheckRun, PhasedStep
-    from shared.models.policies import PolicyFields, ProvisioningPolicy
+    from shared.models.policies import AssignRequest, PolicyFields, ProvisioningPolicy
     from shared.models.sites import Site
+    from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,26 @@ class ConfigurationBackend(Protocol):
     def policy_assigned(self, ports: Windows365Ports, policy: ProvisioningPolicy) -> None:
         """Before new assignments are saved (ValidationFailed: the backend refused)."""
         ...
+
+    # Windows 365 user settings: only Windows 365 has them (ValidationFailed notTakenByBackend elsewhere)
+    def create_user_setting(
+        self, ports: UserSettingSyncPorts, tenant_id: str, data: UserSettingCreate, *, dry_run: bool
+    ) -> UserSetting: ...
+
+    def update_user_setting(
+        self,
+        ports: UserSettingSyncPorts,
+        tenant_id: str,
+        setting_id: str,
+        patch: UserSettingUpdate,
+        *,
+        if_match: str | None,
+        dry_run: bool,
+    ) -> UserSetting: ...
+
+    def assign_user_setting(
+        self, ports: UserSettingSyncPorts, tenant_id: str, setting_id: str, request: AssignRequest, *, dry_run: bool
+    ) -> UserSetting: ...
 
 
 class CloudPcWork(Protocol):

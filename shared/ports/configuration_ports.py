@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.ports.azure_inventory import AzureInventory
+from shared.ports.directory import Directory
 from shared.ports.image_sources import ImageSources
 from shared.ports.network_checks import NetworkChecks
 from shared.ports.secret_store import SecretStore
 from shared.ports.spot_pc_stores import RegionImageStore
-from shared.ports.stores import ConnectionStore, DeviceImageStore, SiteStore
+from shared.ports.stores import ConnectionStore, DeviceImageStore, SiteStore, UserSettingStore
 from shared.ports.windows365 import Windows365Network, Windows365Provisioning
 
 # read-only members (properties): the bundles that satisfy these are frozen dataclasses
@@ -80,3 +81,17 @@ class PolicySyncPorts(Windows365Ports, Protocol):
     def connections(self) -> ConnectionStore: ...
     @property
     def images(self) -> DeviceImageStore: ...
+
+
+class UserSettingSyncPorts(Windows365Ports, Protocol):
+    """A Windows 365 user setting made, changed or assigned (create_user_setting, ...): kept by the app, held by
+    Windows 365, applied to its groups' members."""
+
+    @property
+    def user_settings(self) -> UserSettingStore: ...
+    @property
+    def directory(self) -> Directory: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+    @property
+    def new_id(self) -> Callable[[], str]: ...

@@ -9,6 +9,7 @@ import pytest
 
 from shared.errors import ValidationFailed
 from shared.models.orchestrations import HealthCheckRun
+from shared.models.templates import FieldChange
 from shared.services.configuration.configurable import (
     ALERT_RULES,
     BY_KIND,
@@ -18,7 +19,6 @@ from shared.services.configuration.configurable import (
     REGISTRY,
     SPOT_GROUPS,
     ConfigurationPorts,
-    FieldChange,
     field_changes,
 )
 from tests.fakes import Fakes, seed

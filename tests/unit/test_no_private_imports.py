@@ -22,7 +22,17 @@ FIRST_PARTY = {
     "bench",
     "tests",
 }
-TREES = ("function_app.py", "shared", "triggers", "activities", "orchestrators", "devhost", "azure_emulator", "bench")
+TREES = (
+    "function_app.py",
+    "cli",
+    "shared",
+    "triggers",
+    "activities",
+    "orchestrators",
+    "devhost",
+    "azure_emulator",
+    "bench",
+)
 # a package whose public API is published under an underscored name, and why
 PUBLISHED_UNDERSCORED = {
     # OpenTelemetry's Python logs signal is still in development, so its API, SDK and OTLP exporter publish it under

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from shared.catalog.gallery_images import GALLERY_IMAGES, gallery_of
+from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.connections import Connection
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import HealthCheckRun, PhasedStep
-from shared.models.policies import PolicyFields, ProvisioningPolicy
+from shared.models.policies import AssignRequest, PolicyFields, ProvisioningPolicy
+from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
 from shared.ports.cloud_errors import NOT_LINKED, CloudError
 from shared.ports.configuration_ports import (
     GallerySourcePorts,
     HealthCheckRunPorts,
     ImageImportPorts,
     PolicySyncPorts,
+    UserSettingSyncPorts,
     Windows365Ports,
 )
 from shared.services.configuration import device_images, health_check_runs
@@ -71,3 +74,35 @@ class AzureConfiguration:
 
     def policy_assigned(self, ports: Windows365Ports, policy: ProvisioningPolicy) -> None:
         pass
+
+    def create_user_setting(
+        self, ports: UserSettingSyncPorts, tenant_id: str, data: UserSettingCreate, *, dry_run: bool
+    ) -> UserSetting:
+        raise _no_user_settings()
+
+    def update_user_setting(
+        self,
+        ports: UserSettingSyncPorts,
+        tenant_id: str,
+        setting_id: str,
+        patch: UserSettingUpdate,
+        *,
+        if_match: str | None,
+        dry_run: bool,
+    ) -> UserSetting:
+        raise _no_user_settings()
+
+    def assign_user_setting(
+        self, ports: UserSettingSyncPorts, tenant_id: str, setting_id: str, request: AssignRequest, *, dry_run: bool
+    ) -> UserSetting:
+        raise _no_user_settings()
+
+
+def _no_user_settings() -> ValidationFailed:
+    return ValidationFailed.of(
+        ErrorDetail(
+            "notTakenByBackend",
+            "User settings are Windows 365's: a tenant on the azure backend has none (its Cloud PCs take their local "
+            "admin and restore settings from their policy).",
+        )
+    )

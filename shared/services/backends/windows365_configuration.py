@@ -9,16 +9,19 @@ from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.connections import Connection
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
 from shared.models.orchestrations import HealthCheckRun, PhasedStep
-from shared.models.policies import PolicyFields, ProvisioningPolicy
+from shared.models.policies import AssignRequest, PolicyFields, ProvisioningPolicy
+from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
 from shared.ports.cloud_errors import CloudError
 from shared.ports.configuration_ports import (
     GallerySourcePorts,
     HealthCheckRunPorts,
     ImageImportPorts,
     PolicySyncPorts,
+    UserSettingSyncPorts,
     Windows365Ports,
 )
 from shared.ports.windows365 import Windows365GalleryImage, Windows365Join, Windows365PolicySpec
+from shared.services.backends import user_settings
 from shared.services.backends.windows365_connection_checks import advance_checks
 from shared.services.configuration.device_images import fail_import, imported
 from shared.services.engine.windows365_refusals import refused_against_field, refused_as_conflict
@@ -114,8 +117,31 @@ class Windows365Configuration:
             except CloudError as exc:
                 raise _refused(exc) from exc
 
+    # --- device images: uploaded to Windows 365, which validates them ---
 
-# --- device images: uploaded to Windows 365, which validates them ---
+    def create_user_setting(
+        self, ports: UserSettingSyncPorts, tenant_id: str, data: UserSettingCreate, *, dry_run: bool
+    ) -> UserSetting:
+        return user_settings.create_user_setting(ports, tenant_id, data, dry_run=dry_run)
+
+    def update_user_setting(
+        self,
+        ports: UserSettingSyncPorts,
+        tenant_id: str,
+        setting_id: str,
+        patch: UserSettingUpdate,
+        *,
+        if_match: str | None,
+        dry_run: bool,
+    ) -> UserSetting:
+        return user_settings.update_user_setting(
+            ports, tenant_id, setting_id, patch, if_match=if_match, dry_run=dry_run
+        )
+
+    def assign_user_setting(
+        self, ports: UserSettingSyncPorts, tenant_id: str, setting_id: str, request: AssignRequest, *, dry_run: bool
+    ) -> UserSetting:
+        return user_settings.assign_user_setting(ports, tenant_id, setting_id, request, dry_run=dry_run)
 
 
 def _offered(image: Windows365GalleryImage) -> GalleryImage:

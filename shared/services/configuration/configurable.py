@@ -1,7 +1,7 @@
 """The kinds of a tenant's configuration, one registry: how each is listed, named, read as a body, made and patched.
 
-Windows 365's user settings are not among them yet: their service is the windows365 backend's
-(shared/services/backends), which imports this package, so this package cannot call it."""
+Windows 365's user settings are made, changed and assigned through the tenant's backend (`ports.backends`), whose
+windows365 adapter holds them: the backends import this package, so it cannot call their service itself."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from shared.models.spot_groups import SpotGroup, SpotGroupCreate, SpotGroupUpdat
 from shared.models.spot_schedules import SpotGroupSchedule
 from shared.models.templates import FieldChange
 from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
+from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
+from shared.ports.configuration_ports import UserSettingSyncPorts
 from shared.services.access.tenants import TenantPorts, update_tenant
 from shared.services.configuration import connections, device_images, policies
 from shared.services.configuration.naming import parse_template
@@ -29,7 +31,16 @@ from shared.services.monitoring import alert_rules
 from shared.services.spot_pc import group_schedules, spot_groups
 
 Obj = TypeVar("Obj")
-Work = HealthCheckRun | ImageImport | SpotGroupRun  # what the Functions side starts once an object is saved
+
+
+@dataclass(frozen=True)
+class AccessFollows:
+    """A Spot Group whose license count changed while its hosts stay: who holds its desktop follows now."""
+
+    group: SpotGroup
+
+
+Work = HealthCheckRun | ImageImport | SpotGroupRun | AccessFollows  # for the Functions side, once an object is saved
 
 
 class ConfigurationPorts(
@@ -40,6 +51,7 @@ class ConfigurationPorts(
     group_schedules.GroupSchedulePorts,
     alert_rules.RulePorts,
     TenantPorts,
+    UserSettingSyncPorts,
     Protocol,
 ):
     """Every configurable kind's ports together."""
@@ -82,6 +94,9 @@ class Configurable(Generic[Obj]):
     create: Callable[[ConfigurationPorts, str, Body, bool], Written]
     patch: Callable[[ConfigurationPorts, str, Obj, Body, bool], Written]
     extra: frozenset[str] = field(default=frozenset())  # body fields outside the create model (assignments)
+    # `body` as `fields` reads it back: without its write-only values (a password, a webhook's secret), which are
+    # sent along when their object is made or their field changes, and are never a change by themselves
+    readable: Callable[[Body], Body] = field(default=lambda body: body)
     name_field: str = "displayName"  # the body's field `name` reads (a template finds its object by it)
     # the kind's rules its service checks that need nothing of a tenant, on the fields a body has
     rules: Callable[[Body], list[ErrorDetail]] = field(default=lambda body: [])
@@ -135,7 +150,7 @@ def _body(obj: BaseModel, model: type[BaseModel]) -> Body:
     return model.model_validate(dumped).model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _assignments(obj: ProvisioningPolicy) -> list[Body]:
+def _assignments(obj: ProvisioningPolicy | UserSetting) -> list[Body]:
     return [{"groupId": a.group_id} for a in obj.assignments]
 
 
@@ -180,6 +195,7 @@ CONNECTIONS = Configurable[Connection](
     fields=lambda c: _body(c, ConnectionCreate),
     create=_create_connection,
     patch=_patch_connection,
+    readable=lambda body: _without(body, "adDomainPassword"),
 )
 
 
@@ -255,6 +271,51 @@ POLICIES = Configurable[ProvisioningPolicy](
 )
 
 
+# Windows 365 user settings (windows365 tenants), with the groups they apply to
+
+
+def _create_user_setting(ports: ConfigurationPorts, tenant_id: str, body: Body, dry_run: bool) -> Written:
+    backend = ports.backends.of(tenant_id)
+    data = UserSettingCreate.model_validate(_without(body, "assignments"))
+    if dry_run:
+        _groups_missing(ports, tenant_id, body)
+        return Written(backend.create_user_setting(ports, tenant_id, data, dry_run=True))
+    made = backend.create_user_setting(ports, tenant_id, data, dry_run=False)
+    if body.get("assignments"):
+        request = AssignRequest.model_validate({"assignments": body["assignments"]})
+        made = backend.assign_user_setting(ports, tenant_id, made.id, request, dry_run=False)
+    return Written(made)
+
+
+def _patch_user_setting(
+    ports: ConfigurationPorts, tenant_id: str, obj: UserSetting, body: Body, dry_run: bool
+) -> Written:
+    backend, changed = ports.backends.of(tenant_id), obj
+    settings = _without(body, "assignments")
+    if settings:
+        patch = UserSettingUpdate.model_validate(settings)
+        changed = backend.update_user_setting(ports, tenant_id, obj.id, patch, if_match=obj.etag, dry_run=dry_run)
+    if "assignments" in body:
+        request = AssignRequest.model_validate({"assignments": body["assignments"]})
+        changed = backend.assign_user_setting(ports, tenant_id, obj.id, request, dry_run=dry_run)
+    return Written(changed)
+
+
+USER_SETTINGS = Configurable[UserSetting](
+    kind="userSetting",
+    create_model=UserSettingCreate,
+    update_model=UserSettingUpdate,
+    list_all=lambda ports, t: list(
+        _pages(lambda token: ports.user_settings.list_user_settings(t, top=100, skip_token=token))
+    ),
+    name=lambda s: s.display_name,
+    fields=lambda s: {**_body(s, UserSettingCreate), "assignments": _assignments(s)},
+    create=_create_user_setting,
+    patch=_patch_user_setting,
+    extra=frozenset({"assignments"}),
+)
+
+
 # Spot Groups: Azure follows a save through a run the Functions side starts
 
 
@@ -268,9 +329,11 @@ def _create_spot_group(ports: ConfigurationPorts, tenant_id: str, body: Body, dr
 
 def _patch_spot_group(ports: ConfigurationPorts, tenant_id: str, obj: SpotGroup, body: Body, dry_run: bool) -> Written:
     patch = SpotGroupUpdate.model_validate(body)
-    if dry_run:  # the service checks as it saves: a dry run checks the body alone
-        return Written(obj)
-    group, run = spot_groups.update_spot_group(ports, tenant_id, obj.id, patch, if_match=obj.etag)
+    group, run = spot_groups.update_spot_group(ports, tenant_id, obj.id, patch, if_match=obj.etag, dry_run=dry_run)
+    if dry_run:
+        return Written(group)
+    if run is None and "license_count" in patch.model_fields_set:
+        return Written(group, (AccessFollows(group),))
     return Written(group, (run,) if run else ())
 
 
@@ -352,6 +415,13 @@ def _rule_fields(rule: AlertRule) -> Body:
     return {**{k: v for k, v in plain.items() if v is not None}, "channels": channels}
 
 
+def _rule_without_secrets(body: Body) -> Body:
+    channels = body.get("channels")
+    if not isinstance(channels, list):
+        return body
+    return {**body, "channels": [_without(c, "secret") if isinstance(c, dict) else c for c in channels]}
+
+
 ALERT_RULES = Configurable[AlertRule](
     kind="alertRule",
     create_model=AlertRuleCreate,
@@ -367,6 +437,7 @@ ALERT_RULES = Configurable[AlertRule](
             ports, t, rule.id, AlertRuleUpdate.model_validate(body), if_match=rule.etag, dry_run=dry_run
         )
     ),
+    readable=_rule_without_secrets,
 )
 
 
@@ -400,6 +471,7 @@ REGISTRY: tuple[Configurable[Any], ...] = (
     CONNECTIONS,
     DEVICE_IMAGES,
     POLICIES,
+    USER_SETTINGS,
     SPOT_GROUPS,
     SCHEDULES,
     ALERT_RULES,

@@ -28,9 +28,15 @@ class ImageUpdatePorts(ImageSetReads, NewRecordPorts, Protocol):
 
 
 def update_image(
-    ports: ImageUpdatePorts, group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, object]
-) -> tuple[SpotGroup, SpotGroupRun]:
-    """A rolling image update: every running host rebuilt on the new version, the canary first."""
+    ports: ImageUpdatePorts,
+    group: SpotGroup,
+    patch: SpotGroupUpdate,
+    changes: dict[str, object],
+    *,
+    dry_run: bool = False,
+) -> tuple[SpotGroup, SpotGroupRun | None]:
+    """A rolling image update: every running host rebuilt on the new version, the canary first (`dry_run`: only
+    checked)."""
     if set(changes) - {"image_version", "description", "notes"}:
         raise refused(
             "notAllowed", "Change imageVersion on its own (description and notes may come with it).", "imageVersion"
@@ -39,6 +45,8 @@ def update_image(
     number = str(changes["image_version"])
     version = ready_version(ports, group.tenant_id, group.image_set_id, number, group.user_type, site.region_name)
     assert version.image_version_id is not None  # ready_version refuses a version without one
+    if dry_run:
+        return group.model_copy(update=changes), None
     rollout = patch.rollout or Rollout()
     running = replaceable(ports.spot_groups.list_hosts(group.tenant_id, group.id))
     plan = plan_rollout(running, rollout.canary_count, rollout.max_unavailable)

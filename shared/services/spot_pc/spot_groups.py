@@ -162,7 +162,13 @@ SAVED_AT_ONCE = {"description", "notes"}
 
 
 def update_spot_group(
-    ports: SpotGroupAdminPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
+    ports: SpotGroupAdminPorts,
+    tenant_id: str,
+    spot_group_id: str,
+    patch: SpotGroupUpdate,
+    *,
+    if_match: str | None,
+    dry_run: bool = False,
 ) -> tuple[SpotGroup, SpotGroupRun | None]:
     """Apply the patch; when Azure has to follow (the pool's name, groups or Start VM on Connect, the profile path or
     session limits, the number of hosts) the group is `updating` and the run brings the pool and hosts to it. Who
@@ -181,9 +187,9 @@ def update_spot_group(
                 target="spotGroupId",
             )
         noted = group.model_copy(update={**changes, "last_modified_date_time": ports.clock()})
-        return ports.spot_groups.put_spot_group(noted, if_match=group.etag), None
+        return (noted if dry_run else ports.spot_groups.put_spot_group(noted, if_match=group.etag)), None
     if changes.get("image_version", group.image_version) != group.image_version:
-        return update_image(ports, group, patch, changes)
+        return update_image(ports, group, patch, changes, dry_run=dry_run)
     changes.pop("image_version", None)
     if changes.get("personal_power") is not None and group.user_type == "pooled":
         raise refused(
@@ -197,6 +203,8 @@ def update_spot_group(
         if ports.directory.list_group_members(tenant_id, group_id) is None:
             raise refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
     changed = group.model_copy(update={**changes, "last_modified_date_time": ports.clock()})
+    if dry_run:
+        return changed, None
     hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
     add = [] if changed.scaling is not None else list(range(len(hosts), host_count(changed)))
     _, reconfigure, remove = host_work(changed, hosts)
