@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from shared.models.base import NOT_A_TRUTH_NUMBER, InputModel
+from shared.models.base import NOT_A_TRUTH_NUMBER, NOT_A_TRUTH_VALUE, InputModel
 from shared.models.spot_schedules import FieldError, Message
 
 SpotEviction = Literal["Deallocate", "Delete"]
@@ -44,11 +44,11 @@ class HostScaling(InputModel):
     above that (left out: never for price, up to the on-demand price). A Spot host Azure evicts is drained at once,
     each user on it is shown evictionMessage (Azure gives 30 seconds' notice), and a replacement is made."""
 
-    base_hosts: int = Field(default=1, ge=0, le=MAX_LICENSES)
-    buffer_sessions: int = Field(default=0, ge=0, le=1000)
-    max_hosts: int | None = Field(default=None, ge=1, le=MAX_LICENSES)
-    delete_after_minutes: int = Field(default=30, ge=5, le=1440)
-    spot_share_percent: int = Field(default=0, ge=0, le=100)
+    base_hosts: Annotated[int, Field(ge=0, le=MAX_LICENSES), NOT_A_TRUTH_VALUE] = 1
+    buffer_sessions: Annotated[int, Field(ge=0, le=1000), NOT_A_TRUTH_VALUE] = 0
+    max_hosts: Annotated[int, Field(ge=1, le=MAX_LICENSES), NOT_A_TRUTH_VALUE] | None = None
+    delete_after_minutes: Annotated[int, Field(ge=5, le=1440), NOT_A_TRUTH_VALUE] = 30
+    spot_share_percent: Annotated[int, Field(ge=0, le=100), NOT_A_TRUTH_VALUE] = 0
     spot_eviction_policy: SpotEviction = "Deallocate"
     # None: Azure's -1, evicted for capacity only
     spot_max_price: Annotated[float, Field(ge=0), NOT_A_TRUTH_NUMBER] | None = None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, StrictBool
 
-from shared.models.base import InputModel
+from shared.models.base import NOT_A_TRUTH_VALUE, InputModel
 
 # The RDS session time-limit policies offer limits from 1 minute to 5 days in their lists ("Session Time Limits",
 # Remote Desktop Session Host policies: https://learn.microsoft.com/windows/client-management/mdm/policy-csp-admx-terminalserver);
@@ -19,9 +21,9 @@ class SessionLimits(InputModel):
     active session without input is disconnected; disconnected: a disconnected session is ended (its user signed
     out); active: a session is disconnected after this long, however busy."""
 
-    idle_minutes: int | None = Field(default=None, ge=1, le=MAX_LIMIT_MINUTES)
-    disconnected_minutes: int | None = Field(default=None, ge=1, le=MAX_LIMIT_MINUTES)
-    active_minutes: int | None = Field(default=None, ge=1, le=MAX_LIMIT_MINUTES)
+    idle_minutes: Annotated[int, Field(ge=1, le=MAX_LIMIT_MINUTES), NOT_A_TRUTH_VALUE] | None = None
+    disconnected_minutes: Annotated[int, Field(ge=1, le=MAX_LIMIT_MINUTES), NOT_A_TRUTH_VALUE] | None = None
+    active_minutes: Annotated[int, Field(ge=1, le=MAX_LIMIT_MINUTES), NOT_A_TRUTH_VALUE] | None = None
 
 
 class PersonalPower(InputModel):
@@ -31,7 +33,9 @@ class PersonalPower(InputModel):
     signed out; hibernate: hibernate instead, where the VM size supports it (the user's open apps come back as they
     were)."""
 
-    deallocate_when_disconnected_minutes: int | None = Field(default=None, ge=1, le=MAX_AWAY_MINUTES)
+    deallocate_when_disconnected_minutes: Annotated[int, Field(ge=1, le=MAX_AWAY_MINUTES), NOT_A_TRUTH_VALUE] | None = (
+        None
+    )
     deallocate_on_sign_out: StrictBool = False
     hibernate: StrictBool = False
 

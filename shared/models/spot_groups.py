@@ -12,7 +12,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
+from shared.models.base import NOT_A_TRUTH_VALUE, ApiModel, Description, DisplayName, InputModel, Resource
 from shared.models.failures import StepDetail
 from shared.models.host_scaling import MAX_LICENSES, HostScaling
 from shared.models.image_sets import Notes
@@ -79,7 +79,7 @@ class SpotGroupCreate(InputModel):
     friendly_name: DisplayName
     profile_path: ProfilePath
     user_type: UserType
-    license_count: int = Field(ge=1, le=MAX_LICENSES)
+    license_count: Annotated[int, Field(ge=1, le=MAX_LICENSES), NOT_A_TRUTH_VALUE]
     site_id: str = Field(min_length=1, max_length=64)
     group_ids: list[GroupId] = Field(min_length=1, max_length=20)
     image_set_id: str = Field(min_length=1, max_length=64)
@@ -90,8 +90,8 @@ class SpotGroupCreate(InputModel):
     vm_size: VmSize | None = Field(
         default=None, json_schema_extra={"x-default-by-user-type": {k: v for k, v in DEFAULT_VM_SIZES.items()}}
     )
-    max_sessions_per_host: int | None = Field(
-        default=None, ge=1, le=50, json_schema_extra={"x-default-by-user-type": {"pooled": DEFAULT_SESSIONS}}
+    max_sessions_per_host: Annotated[int, Field(ge=1, le=50), NOT_A_TRUTH_VALUE] | None = Field(
+        default=None, json_schema_extra={"x-default-by-user-type": {"pooled": DEFAULT_SESSIONS}}
     )
     session_limits: SessionLimits | None = None
     personal_power: PersonalPower | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from copy import copy
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, RootModel, StringConstraints, create_model
 from pydantic.fields import FieldInfo
@@ -14,8 +14,10 @@ from shared.models.base import ApiModel, Description, DisplayName, InputModel, R
 from shared.models.json_schema import omittable
 from shared.models.policies import AssignRequest, ProvisioningPolicyCreate
 from shared.models.spot_groups import SpotGroupCreate
+from shared.models.tenants import ReclaimRule
+from shared.models.user_settings import UserSettingCreate
 
-TemplateKind = Literal["provisioningPolicy", "spotGroup"]
+TemplateKind = Literal["provisioningPolicy", "spotGroup", "userSetting", "reclaimSettings"]
 OverrideName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][A-Za-z0-9]{0,63}$")]  # a top-level field of a body
 MAX_ROLLOUT_TENANTS = 500
@@ -62,17 +64,25 @@ PolicyTemplateFields = _partial(
     assignments=AssignRequest.model_fields["assignments"],
 )
 SpotGroupTemplateFields = _partial("SpotGroupTemplateFields", SpotGroupCreate, "Spot Group")
+UserSettingTemplateFields = _partial(
+    "UserSettingTemplateFields",
+    UserSettingCreate,
+    "Windows 365 user setting (with its assignments)",
+    assignments=AssignRequest.model_fields["assignments"],
+)
+ReclaimTemplateFields = _partial("ReclaimTemplateFields", ReclaimRule, "tenant's reclaim rule")
 FIELDS_OF: dict[str, type[InputModel]] = {
     "provisioningPolicy": PolicyTemplateFields,
     "spotGroup": SpotGroupTemplateFields,
+    "userSetting": UserSettingTemplateFields,
+    "reclaimSettings": ReclaimTemplateFields,
 }
-PolicyTemplateCreate = _kind_template("provisioningPolicy", PolicyTemplateFields)
-SpotGroupTemplateCreate = _kind_template("spotGroup", SpotGroupTemplateFields)
-union_tags(PolicyTemplateCreate, SpotGroupTemplateCreate, by="kind")
+KIND_TEMPLATES = [_kind_template(kind, fields) for kind, fields in FIELDS_OF.items()]
+union_tags(*KIND_TEMPLATES, by="kind")
 if TYPE_CHECKING:  # the kinds' models are made at import: to a type checker, each is a TemplateBody
     OneKind = TemplateBody
 else:
-    OneKind = Annotated[PolicyTemplateCreate | SpotGroupTemplateCreate, Field(discriminator="kind")]
+    OneKind = Annotated[Union[tuple(KIND_TEMPLATES)], Field(discriminator="kind")]  # noqa: UP007 (made at run time)
 
 
 class TemplateCreate(RootModel[OneKind]):

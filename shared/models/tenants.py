@@ -8,7 +8,7 @@ from pydantic import Field, StrictBool, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.models.alerts import Mailbox
-from shared.models.base import ApiModel, DisplayName, Guid, InputModel, Resource
+from shared.models.base import NOT_A_TRUTH_VALUE, ApiModel, DisplayName, Guid, InputModel, Resource
 from shared.models.json_schema import omittable
 
 # who provisions the tenant's Cloud PCs: the app itself, as VMs in the customer's Azure subscription, or Microsoft's
@@ -40,14 +40,11 @@ class ReclaimRule(InputModel):
     """When an unused Cloud PC is taken back (shared/services/cloud_pcs/reclaim.py applies it)."""
 
     enabled: StrictBool = False
-    unused_days: int = Field(
-        default=30,
-        ge=UNUSED_DAYS[0],
-        le=UNUSED_DAYS[1],
-        description="Days without a connection before it is announced.",
+    unused_days: Annotated[int, Field(ge=UNUSED_DAYS[0], le=UNUSED_DAYS[1]), NOT_A_TRUTH_VALUE] = Field(
+        default=30, description="Days without a connection before it is announced."
     )
-    notice_days: int = Field(
-        default=14, ge=NOTICE_DAYS[0], le=NOTICE_DAYS[1], description="Days from the announcement to its grace period."
+    notice_days: Annotated[int, Field(ge=NOTICE_DAYS[0], le=NOTICE_DAYS[1]), NOT_A_TRUTH_VALUE] = Field(
+        default=14, description="Days from the announcement to its grace period."
     )
     email_user: StrictBool = Field(
         default=False, description="The announcement is e-mailed to the user from `mailbox`."

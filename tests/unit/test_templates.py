@@ -235,3 +235,25 @@ def test_a_kinds_own_rules_hold_in_a_template() -> None:
     with pytest.raises(ValidationFailed) as refused:
         templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
     assert set(refused_targets(refused)) == {"fields.cloudPcNamingTemplate"}
+
+
+def test_a_reclaim_template_sets_each_tenants_one_rule(fakes: Fakes) -> None:
+    body = {
+        "displayName": "Reclaim after 45 days",
+        "kind": "reclaimSettings",
+        "fields": {"enabled": True, "unusedDays": 45, "noticeDays": 7},
+    }
+    template = templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
+    request = TemplateApply.model_validate({"tenants": [{"tenantId": t} for t in TENANTS]})
+    review = template_rollouts.review(ports(fakes), template, request)
+    assert {(t.objects[0].action, t.objects[0].name) for t in review.tenants} == {("update", "reclaim")}
+    rollout = fakes.templates.create_rollout(
+        template_rollouts.new_rollout(ports(fakes), template, request, "me"),
+        template_rollouts.checked_request(ports(fakes), template, request),
+    )
+    assert template_rollouts.run(ports(fakes), template.id, rollout.id, lambda work: None).status == "succeeded"
+    for tenant_id in TENANTS:
+        rule = fakes.tenants.get_tenant(tenant_id).reclaim
+        assert rule is not None and (rule.enabled, rule.unused_days, rule.notice_days) == (True, 45, 7)
+        [applied] = template_rollouts.applied_templates(ports(fakes), tenant_id)
+        assert (applied.object_id, applied.drift) == (tenant_id, [])

@@ -97,7 +97,8 @@ class Configurable(Generic[Obj]):
     # `body` as `fields` reads it back: without its write-only values (a password, a webhook's secret), which are
     # sent along when their object is made or their field changes, and are never a change by themselves
     readable: Callable[[Body], Body] = field(default=lambda body: body)
-    name_field: str = "displayName"  # the body's field `name` reads (a template finds its object by it)
+    # the body's field `name` reads (a template finds its object by it); empty: the tenant has one, always
+    name_field: str = "displayName"
     # the kind's rules its service checks that need nothing of a tenant, on the fields a body has
     rules: Callable[[Body], list[ErrorDetail]] = field(default=lambda body: [])
 
@@ -460,6 +461,7 @@ RECLAIM = Configurable[Tenant](
     update_model=ReclaimRule,
     list_all=lambda ports, t: [ports.tenants.get_tenant(t)],
     name=lambda tenant: "reclaim",
+    name_field="",
     fields=_reclaim_fields,
     create=lambda ports, t, body, dry_run: _patch_reclaim(ports, t, ports.tenants.get_tenant(t), body, dry_run),
     patch=_patch_reclaim,

@@ -87,7 +87,7 @@ def _object_of(
     objects = kind.list_all(ports, tenant_id)
     if application is not None and application.object_id:
         return next((obj for obj in objects if obj.id == application.object_id), None)
-    return next((obj for obj in objects if kind.name(obj) == name), None)
+    return next((obj for obj in objects if not kind.name_field or kind.name(obj) == name), None)
 
 
 @dataclass(frozen=True)
