@@ -9,7 +9,9 @@ from datetime import datetime
 from shared.errors import Conflict, NotFound
 from shared.models.base import ApiModel
 from shared.models.cloud_pcs import PROVISIONED, CloudPc, CloudPcEvent
+from shared.models.cross_tenant import CrossTenantQuery, TenantCloudPc
 from shared.models.names import DeviceNameClaim
+from shared.storage.cross_tenant import CrossTenantList
 from shared.storage.prefix_search import MAX_COMPARISONS, key_ranges, range_filter, starts_with
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
@@ -53,6 +55,15 @@ class CloudPcRepository:
         self._timeline = EntityRepository(storage, "CloudPcTimelines", TimelineRow, kind="Cloud PC timeline")
         self._names = EntityRepository(storage, "DeviceNames", DeviceNameClaim, kind="Device name")
         self._checks = EntityRepository(storage, "CloudPcStartChecks", StartCheck, kind="Start check")
+        self._across = CrossTenantList(
+            self._rows,
+            SEARCHED,
+            {
+                "displayName": lambda row: row.item.display_name,
+                "userPrincipalName": lambda row: row.item.user_principal_name,
+                "status": lambda row: row.item.status,
+            },
+        )
 
     # --- Cloud PCs ---------------------------------------------------------------------------
     def get_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc:
@@ -98,6 +109,14 @@ class CloudPcRepository:
             skip_token=skip_token,
             keep=(lambda pc: all(k(pc) for k in keeps)) if keeps else None,
         )
+
+    def search_cloud_pcs(
+        self, query: CrossTenantQuery, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[TenantCloudPc], str | None]:
+        """A page of the Cloud PCs of the query's tenants (see cross_tenant), each with its tenant's name."""
+        rows, token = self._across.page(query, top=top, skip_token=skip_token)
+        names = query.tenant_names
+        return [TenantCloudPc(**dict(row.item), tenant_name=names[row.tenant_id]) for row in rows], token
 
     def count_cloud_pcs_by_status(self, tenant_id: str) -> dict[str, int]:
         """How many of the tenant's Cloud PCs are in each status they are in (one query reading only `status`)."""
