@@ -93,6 +93,7 @@ class SpotGroupRepository:
             self._hosts,
             ("name",),
             {"name": lambda row: row.item.name, "status": lambda row: row.item.status, "spotGroup": group_name},
+            name_order="name",
         )
         rows, token = across.page(query, top=top, skip_token=skip_token)
         found = [

@@ -16,6 +16,7 @@ from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.models.cloud_pcs import CloudPc
 from shared.models.session_hosts import SessionHost
 from shared.models.spot_groups import SpotGroup
+from shared.storage import cross_tenant
 from tests.conftest import Tokens
 from tests.fakes.seed import PLAN
 from tests.utils.function_client import FunctionClient
@@ -169,9 +170,55 @@ def test_the_list_across_tenants_sorts_and_pages_in_that_order(client: FunctionC
         "Tailspin",
     ]
     by_status = [name for _, name in order("orderBy=status&top=2")]
-    assert by_status[:3] == ["CPC-Adele", "cpc-alex", "CPC-Abe"], "failed first, then by tenant name"
+    assert by_status[:3] == ["CPC-Abe", "CPC-Adele", "cpc-alex"], "failed first, then by name"
+    for each in ("status", "tenant", "userPrincipalName"):  # descending is read another way: the same rows reversed
+        assert order(f"orderBy={each} desc&top=2") == order(f"orderBy={each}&top=3")[::-1]
+    assert [name for _, name in order("orderBy=status&status=failed&top=1")] == by_status[:3]
     first = client.get("/api/cloudPCs?orderBy=displayName&top=2").json()
     assert len(first["value"]) == 2 and "orderBy=displayName" in first["nextLink"]
+
+
+def test_the_list_across_tenants_follows_a_rename_a_status_change_and_a_delete(
+    client: FunctionClient, three: list[str], services: Services
+) -> None:
+    contoso = three[0]
+    cloud_pcs = services.engine.cloud_pcs
+    [bob] = [pc for pc in cloud_pcs.list_all_cloud_pcs(contoso) if pc.display_name == "CPC-Bob"]
+    cloud_pcs.upsert_cloud_pc(bob.model_copy(update={"display_name": "CPC-Zoe"}))
+    cloud_pcs.merge_cloud_pc(bob.model_copy(update={"status": "failed"}), ["status"])
+    [adele] = [pc for pc in cloud_pcs.list_all_cloud_pcs(contoso) if pc.display_name == "CPC-Adele"]
+    cloud_pcs.delete_cloud_pc(contoso, adele.id)
+
+    def names(query: str) -> list[str]:
+        return [row["displayName"] for row in every_page(client, f"/api/cloudPCs?{query}")]
+
+    assert names("top=2") == ["CPC-Abe", "cpc-alex", "CPC-Cara", "CPC-Zoe"]
+    assert names("status=failed") == ["CPC-Abe", "cpc-alex", "CPC-Zoe"]
+    assert names("orderBy=status") == ["CPC-Abe", "cpc-alex", "CPC-Zoe", "CPC-Cara"]
+    assert names("search=bob") == ["CPC-Zoe"], "its user is still bob"
+
+
+def test_pages_read_between_fences_hold_every_row_once_in_order_stale_fences_too(
+    client: FunctionClient, make_tenant: Callable[..., str], services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cross_tenant, "FENCE_EVERY", 3)  # many fences among few rows
+    tenants = [make_tenant(displayName=name) for name in ("Contoso", "Fabrikam", "Tailspin")]
+    for n in range(45):
+        cloud_pc(services, tenants[n % 3], f"PC-{(n * 7) % 45:02d}", f"user{n:02d}")
+    cloud_pcs = services.engine.cloud_pcs
+    for gone in cloud_pcs.list_all_cloud_pcs(tenants[0])[:6]:  # their fences stay behind
+        cloud_pcs.delete_cloud_pc(tenants[0], gone.id)
+    expected = sorted(pc.display_name for tenant in tenants for pc in cloud_pcs.list_all_cloud_pcs(tenant))
+
+    for top in (1, 4, 100):
+        assert [row["displayName"] for row in every_page(client, f"/api/cloudPCs?top={top}")] == expected
+    assert [row["displayName"] for row in every_page(client, "/api/cloudPCs?orderBy=userPrincipalName&top=5")] == [
+        pc.display_name
+        for pc in sorted(
+            (pc for tenant in tenants for pc in cloud_pcs.list_all_cloud_pcs(tenant)),
+            key=lambda pc: pc.user_principal_name,
+        )
+    ]
 
 
 @pytest.mark.parametrize(
