@@ -32,7 +32,8 @@ class CrossTenantQuery:
 
 
 class TenantCloudPc(CloudPc):
-    """A Cloud PC listed among other tenants' Cloud PCs: with its tenant's name."""
+    """A Cloud PC listed among other tenants' Cloud PCs: with its tenant's name, without an etag (getCloudPc has
+    the one an update takes)."""
 
     tenant_name: str
 

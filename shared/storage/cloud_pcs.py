@@ -139,10 +139,13 @@ class CloudPcRepository:
     def search_cloud_pcs(
         self, query: CrossTenantQuery, *, top: int = 100, skip_token: str | None = None
     ) -> tuple[list[TenantCloudPc], str | None]:
-        """A page of the Cloud PCs of the query's tenants (see cross_tenant), each with its tenant's name."""
+        """A page of the Cloud PCs of the query's tenants (see cross_tenant), each with its tenant's name and no
+        etag."""
         rows, token = self._across.page(query, top=top, skip_token=skip_token)
         names = query.tenant_names
-        return [TenantCloudPc(**dict(row.item), tenant_name=names[row.tenant_id]) for row in rows], token
+        # a row read from a copy has the copy's etag, which no write of the Cloud PC takes: none is shown
+        found = [TenantCloudPc(**(dict(row.item) | {"etag": None}), tenant_name=names[row.tenant_id]) for row in rows]
+        return found, token
 
     def count_cloud_pcs_by_status(self, tenant_id: str) -> dict[str, int]:
         """How many of the tenant's Cloud PCs are in each status they are in (one query reading only `status`)."""

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from shared.models.base import ApiModel
 from shared.models.cross_tenant import TENANT_ORDER, CrossTenantQuery
+from shared.storage import change_capture
 from shared.storage.prefix_search import MAX_COMPARISONS, key_ranges, range_filter, starts_with
 from shared.storage.tables import UNSTORABLE_KEY, EntityRepository
 
@@ -79,16 +80,19 @@ class SortedCopy(Generic[M]):
     def _fenced(self, item: M) -> bool:
         return zlib.crc32(self.id_of(item).encode()) % FENCE_EVERY == 0
 
+    # a copy is the row's shadow, not a change of its own: an audited request's record shows the row alone
     def keep(self, item: M, before: M | None) -> None:
         """The copy of `item` as it is stored now; `before`: as it was, whose copy goes if its key differs."""
-        if before is not None and self.key(before) != self.key(item):
-            self.rows.delete(COPY_PARTITION, self.key(before))
-        self.rows.put(item, COPY_PARTITION, self.key(item))
-        if self._fenced(item):
-            self.fences.put(Fence(), FENCES, self.key(item))
+        with change_capture.capturing(None):
+            if before is not None and self.key(before) != self.key(item):
+                self.rows.delete(COPY_PARTITION, self.key(before))
+            self.rows.put(item, COPY_PARTITION, self.key(item))
+            if self._fenced(item):
+                self.fences.put(Fence(), FENCES, self.key(item))
 
     def drop(self, before: M) -> None:
-        self.rows.delete(COPY_PARTITION, self.key(before))
+        with change_capture.capturing(None):
+            self.rows.delete(COPY_PARTITION, self.key(before))
 
     def load(self, items: Iterable[M]) -> int:
         """Copies of rows loaded in bulk (new rows, in batches)."""
