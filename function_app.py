@@ -34,6 +34,7 @@ from triggers import (
     http_connections,
     http_cost_comparisons,
     http_costs,
+    http_cross_tenant,
     http_directory,
     http_directory_notifications,
     http_identity,
@@ -94,6 +95,14 @@ def create_app(services: Services) -> df.DFApp:
         http_cloud_pcs.blueprint(api, services.engine),
         http_cloud_pc_actions.blueprint(
             api, services.settings, services.engine, services.bulk_actions, services.bulk_queue
+        ),
+        http_cross_tenant.blueprint(
+            api,
+            services.access,
+            services.engine,
+            services.admin.spot_groups,
+            services.bulk_actions,
+            services.bulk_queue,
         ),
         http_users.blueprint(api, services.engine),
         http_directory.blueprint(api, services.admin.directory),

@@ -24,6 +24,9 @@ BENCHMARKS = (
     ["bench.portal", "--cloud-pcs", "5000"],
     # what the overview asks of the API across 100 tenants
     ["bench.overview", "--tenants", "100"],
+    # the Cloud PCs of every tenant in one list: a prefix, a status, the first page by name and the next, over 10,000
+    # (the acceptance run is `python -m bench.cross_tenant_search`: 100 tenants of 1,000, within 300 ms)
+    ["bench.cross_tenant_search", "--tenants", "10", "--cloud-pcs", "1000"],
     # one tick of the Spot Group optimization over 50 groups in 5 tenants; a sweep's read among 10,000 Cloud PCs
     # (the acceptance run is `python -m bench.timer_ticks`: 500 groups in 50 tenants, 100,000 Cloud PCs)
     ["bench.timer_ticks", "--tenants", "5", "--groups", "50", "--cloud-pcs", "10000"],

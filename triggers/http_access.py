@@ -167,6 +167,11 @@ ACCESS: dict[str, Access] = {
     "keepTemplateOverride": ADMINISTRATOR,
     "removeTemplateOverride": ADMINISTRATOR,
     "listTenantCosts": Audience.SIGNED_IN,  # the costs of the caller's tenants only
+    # one view over every tenant: the rows of the caller's tenants only; a bulk action across tenants needs the
+    # operator role in each tenant it starts in, which each tenant judges for itself
+    "listCloudPcsAcrossTenants": Audience.SIGNED_IN,
+    "listSessionHostsAcrossTenants": Audience.SIGNED_IN,
+    "createBulkActionAcrossTenants": Audience.SIGNED_IN,
     # Cloud PCs
     "listCloudPcs": READER,
     "getCloudPc": READER,

@@ -20,7 +20,6 @@ from shared.models.cloud_pc_actions import (
     ActionName,
     BulkAction,
     BulkActionCreate,
-    BulkActionItem,
     BulkActionReview,
     RenameRequest,
     ResizeRequest,
@@ -187,15 +186,9 @@ def blueprint(
         request = req.body(BulkActionCreate)
         if req.validate_only:
             return ApiResponse(200, bulk_actions.review(ports, tenant_id, request))
-        ids = bulk_actions.checked_request(request)
-        bulk = bulks.create_bulk_action(
-            bulk_actions.new_bulk_action(tenant_id, request, new_id, ports),
-            [BulkActionItem(cloud_pc_id=cloud_pc_id) for cloud_pc_id in ids],
-        )
-        queue.enqueue_bulk_action(tenant_id, bulk.id)
+        bulk = bulk_actions.start(ports, bulks, queue, tenant_id, request, new_id)
         location = req.url(f"{BULK_ACTIONS.replace('{tenantId}', tenant_id)}/{bulk.id}")
-        shown = bulk_actions.summarized(bulk, [BulkActionItem(cloud_pc_id=i) for i in ids])
-        return ApiResponse(202, shown, {"Location": location, "Operation-Location": location})
+        return ApiResponse(202, bulk, {"Location": location, "Operation-Location": location})
 
     @routes.get(BULK_ACTIONS, "listBulkActions", "List bulk actions", response=Page[BulkAction], query=PAGING)
     def list_bulk_actions(req: ApiRequest) -> dict[str, Any]:

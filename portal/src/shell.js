@@ -79,6 +79,7 @@ function Navigation({ tenantId }) {
     <ul>
       ${link('Overview', '/')}
       ${link('Tenants', '/tenants')}
+      ${link('Cloud PCs of every tenant', '/cloudPCs')}
     </ul>
     ${tenantId && html`<h2 class="nav-heading">${tenant?.displayName || 'Tenant'}</h2>
       <ul>

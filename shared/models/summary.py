@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from shared.models.alerts import Severity
 from shared.models.base import ApiModel
 from shared.models.cloud_pcs import CloudPcStatus
 from shared.models.refused_work import RefusedWork
@@ -32,6 +33,13 @@ class ConnectionCounts(ApiModel):
     )
 
 
+class OpenAlert(ApiModel):
+    """An open alert as the summary names it: enough to rank it and to link to it (getAlert)."""
+
+    alert_id: str
+    severity: Severity
+
+
 class SpotGroupCounts(ApiModel):
     total: int
     not_ready: int = Field(description=f"Spot Groups in any status but {READY}.")
@@ -44,6 +52,11 @@ class TenantSummary(ApiModel):
     connections: ConnectionCounts
     spot_groups: SpotGroupCounts
     active_alerts: int = Field(default=0, description="The tenant's alerts not resolved: active or acknowledged.")
+    most_severe_alert: OpenAlert | None = Field(
+        default=None,
+        description="Of the alerts not resolved, the one of the highest severity (of those, the newest); absent when "
+        "none is open.",
+    )
     refused_work: list[RefusedWork] = Field(
         default_factory=list,
         description="Background work refused for want of a permission; the onboarding report says what to grant.",

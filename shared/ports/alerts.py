@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Literal, Protocol
 
 from shared.models.alerts import Alert, AlertDelivery, AlertRule, AlertStatus
+from shared.models.summary import OpenAlert
 
 
 class AlertStore(Protocol):
@@ -60,6 +61,14 @@ class AlertStore(Protocol):
 
     def count_open_alerts_per_tenant(self) -> dict[str, int]:
         """count_open_alerts of every tenant that has any, in one query across tenants."""
+        ...
+
+    def open_alert_severities(self, tenant_id: str) -> list[OpenAlert]:
+        """The open (active and acknowledged) alerts' ids and severities, in one query."""
+        ...
+
+    def open_alert_severities_per_tenant(self) -> dict[str, list[OpenAlert]]:
+        """open_alert_severities of every tenant that has any, in one query across tenants."""
         ...
 
     def put_alert(self, alert: Alert, *, if_match: str | None = None, if_none_match: bool = False) -> Alert:

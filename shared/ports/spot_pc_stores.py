@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Protocol
 
+from shared.models.cross_tenant import CrossTenantQuery, TenantSessionHost
 from shared.models.image_sets import ImageSet, ImageSetVersion, RegionImages
 from shared.models.image_updates import ImageUpdate
 from shared.models.session_hosts import SessionHost
@@ -93,6 +94,12 @@ class SpotGroupStore(Protocol):
     def list_image_updates(self, tenant_id: str, spot_group_id: str) -> list[ImageUpdate]: ...
 
     def list_hosts(self, tenant_id: str, spot_group_id: str) -> list[SessionHost]: ...
+
+    def search_hosts(
+        self, query: CrossTenantQuery, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[TenantSessionHost], str | None]:
+        """A page of the session hosts of several tenants, searched, filtered and sorted as the query says."""
+        ...
 
     def find_host_group(self, tenant_id: str, vm_name: str) -> str | None:
         """The id of the tenant's group that has a host of this VM name (None: no group has)."""

@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.connections import Connection
+from shared.models.cross_tenant import CrossTenantQuery, TenantCloudPc
 from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
@@ -103,6 +104,12 @@ class CloudPcStore(Protocol):
     def list_users_cloud_pcs(self, tenant_id: str, user_id: str) -> list[CloudPc]: ...
 
     def list_cloud_pcs_in_status(self, tenant_id: str, status: str) -> list[CloudPc]: ...
+
+    def search_cloud_pcs(
+        self, query: CrossTenantQuery, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[TenantCloudPc], str | None]:
+        """A page of the Cloud PCs of several tenants, searched, filtered and sorted as the query says."""
+        ...
 
     def list_cloud_pcs_of_plan(self, tenant_id: str, plan_id: str) -> list[CloudPc]: ...
 

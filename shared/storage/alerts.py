@@ -11,8 +11,9 @@ from azure.core import MatchConditions
 from azure.data.tables import TableTransactionError, TransactionOperation, UpdateMode
 
 from shared.errors import Conflict, PreconditionFailed
-from shared.models.alerts import Alert, AlertRule, AlertStatus
+from shared.models.alerts import Alert, AlertRule, AlertStatus, Severity
 from shared.models.base import ApiModel
+from shared.models.summary import OpenAlert
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import MAX_PAGE, EntityRepository
 
@@ -27,6 +28,7 @@ class OpenMarker(ApiModel):
     """The open alert of one rule and subject: create-only, so two evaluations at once raise it once."""
 
     alert_id: str
+    severity: Severity | None = None  # the alert's, so a summary ranks the open alerts from the markers alone
     etag: str | None = None
 
 
@@ -118,6 +120,26 @@ class AlertRepository:
         keys = self._markers.row_keys(f"{IN_PARTITION} and {MARKERS}", {"t": tenant_id, **MARKER_RANGE})
         return sum(1 for _ in keys)
 
+    def open_alert_severities(self, tenant_id: str) -> list[OpenAlert]:
+        """The open alerts' ids and severities, read from their markers (one query reading those columns)."""
+        return self._open(f"{IN_PARTITION} and {MARKERS}", {"t": tenant_id, **MARKER_RANGE}).get(tenant_id, [])
+
+    def open_alert_severities_per_tenant(self) -> dict[str, list[OpenAlert]]:
+        """open_alert_severities of every tenant that has any, in one query across them."""
+        return self._open(MARKERS, MARKER_RANGE)
+
+    def _open(self, query: str, parameters: dict[str, str]) -> dict[str, list[OpenAlert]]:
+        found: dict[str, list[OpenAlert]] = {}
+        for row in self._markers.columns(["PartitionKey", "alertId", "severity"], query, parameters):
+            tenant_id, alert_id, severity = row["PartitionKey"], row["alertId"], row["severity"]
+            if severity is None:  # a marker written before markers kept it: the alert has it
+                alert = self._alerts.find(tenant_id, alert_id)
+                if alert is None:
+                    continue
+                severity = alert.severity
+            found.setdefault(tenant_id, []).append(OpenAlert(alert_id=alert_id, severity=severity))
+        return found
+
     def count_open_alerts_per_tenant(self) -> dict[str, int]:
         """count_open_alerts for every tenant, in one query across them that reads the markers' partition keys."""
         return dict(self._markers.count_by("PartitionKey", MARKERS, MARKER_RANGE))
@@ -127,7 +149,9 @@ class AlertRepository:
         a write that resolves it removes the marker in the same transaction; any other write is the row's alone."""
         key = marker_key(alert.rule_id, alert.subject)
         if if_none_match:
-            marker = self._markers.codec.to_entity(OpenMarker(alert_id=alert.id), alert.tenant_id, key)
+            marker = self._markers.codec.to_entity(
+                OpenMarker(alert_id=alert.id, severity=alert.severity), alert.tenant_id, key
+            )
             return self._transact(alert, [(TransactionOperation.CREATE, marker)], create=True)
         if alert.status == "resolved" and if_match:
             held = self._markers.find(alert.tenant_id, key)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import get_args
 
 from shared.errors import Conflict, NotFound
 from shared.models.base import ApiModel
-from shared.models.cloud_pcs import PROVISIONED, CloudPc, CloudPcEvent
+from shared.models.cloud_pcs import PROVISIONED, CloudPc, CloudPcEvent, CloudPcStatus
+from shared.models.cross_tenant import TENANT_ORDER, CrossTenantQuery, TenantCloudPc
 from shared.models.names import DeviceNameClaim
+from shared.storage.cross_tenant import CrossTenantList, Fence, SortedCopy
 from shared.storage.prefix_search import MAX_COMPARISONS, key_ranges, range_filter, starts_with
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
@@ -18,6 +21,7 @@ LINES_PER_ROW = 40  # a row's JSON stays far below the 64 KiB a property may hol
 SEARCHED = ("user_principal_name", "display_name", "managed_device_name")  # what `search` looks at
 PROVISIONED_PARAMETERS = {f"provisioned{n}": status for n, status in enumerate(PROVISIONED)}
 PROVISIONED_CLAUSE = f"( {' or '.join(f'status eq @{name}' for name in PROVISIONED_PARAMETERS)} )"
+STATUSES = get_args(CloudPcStatus)
 LAST_CONNECTED = CloudPc.model_fields["last_connected_date_time"].alias or "last_connected_date_time"
 
 
@@ -49,10 +53,43 @@ START_CHECKS = "due"  # one partition whose row keys sort by due time: a sweep r
 
 class CloudPcRepository:
     def __init__(self, storage: TableStorage) -> None:
+        self._storage = storage
         self._rows = EntityRepository(storage, "CloudPcs", CloudPc, kind="Cloud PC")
         self._timeline = EntityRepository(storage, "CloudPcTimelines", TimelineRow, kind="Cloud PC timeline")
         self._names = EntityRepository(storage, "DeviceNames", DeviceNameClaim, kind="Device name")
         self._checks = EntityRepository(storage, "CloudPcStartChecks", StartCheck, kind="Start check")
+        # copies of every Cloud PC sorted by name and by user, so a page of every tenant's is one key-range query
+        self._copies = {
+            "displayName": self._sorted_copy("CloudPcsByName", lambda pc: pc.display_name),
+            "userPrincipalName": self._sorted_copy("CloudPcsByUser", lambda pc: pc.user_principal_name),
+        }
+        self._across = CrossTenantList(
+            self._rows,
+            SEARCHED,
+            {
+                "displayName": lambda row: row.item.display_name,
+                "userPrincipalName": lambda row: row.item.user_principal_name,
+                "status": lambda row: row.item.status,
+            },
+            name_order="displayName",
+            copies=self._copies,
+            grouped={
+                "status": ("status", lambda query: sorted(STATUSES)),
+                TENANT_ORDER: (
+                    "tenantId",
+                    lambda query: sorted(query.tenant_names, key=lambda t: (query.tenant_names[t].casefold(), t)),
+                ),
+            },
+        )
+
+    def _sorted_copy(self, table: str, text: Callable[[CloudPc], str | None]) -> SortedCopy[CloudPc]:
+        rows = EntityRepository(self._storage, table, CloudPc, kind="Cloud PC")
+        fences = EntityRepository(self._storage, f"{table}Fences", Fence, kind="Fence")
+        return SortedCopy(rows, fences, text, lambda pc: pc.display_name, lambda pc: pc.tenant_id, lambda pc: pc.id)
+
+    def _keep_copies(self, cloud_pc: CloudPc, before: CloudPc | None) -> None:
+        for copy in self._copies.values():
+            copy.keep(cloud_pc, before)
 
     # --- Cloud PCs ---------------------------------------------------------------------------
     def get_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc:
@@ -99,6 +136,17 @@ class CloudPcRepository:
             keep=(lambda pc: all(k(pc) for k in keeps)) if keeps else None,
         )
 
+    def search_cloud_pcs(
+        self, query: CrossTenantQuery, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[TenantCloudPc], str | None]:
+        """A page of the Cloud PCs of the query's tenants (see cross_tenant), each with its tenant's name and no
+        etag."""
+        rows, token = self._across.page(query, top=top, skip_token=skip_token)
+        names = query.tenant_names
+        # a row read from a copy has the copy's etag, which no write of the Cloud PC takes: none is shown
+        found = [TenantCloudPc(**(dict(row.item) | {"etag": None}), tenant_name=names[row.tenant_id]) for row in rows]
+        return found, token
+
     def count_cloud_pcs_by_status(self, tenant_id: str) -> dict[str, int]:
         """How many of the tenant's Cloud PCs are in each status they are in (one query reading only `status`)."""
         return dict(self._rows.count_by("status", "PartitionKey eq @tenant", {"tenant": tenant_id}))
@@ -142,17 +190,42 @@ class CloudPcRepository:
                 created.append(self._rows.put(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, if_none_match=True))
             except Conflict:
                 continue
+            self._keep_copies(cloud_pc, None)
         return created
 
+    def load_cloud_pcs(self, cloud_pcs: list[CloudPc]) -> int:
+        """New Cloud PCs written in batches, with their sorted copies (a bulk load: a benchmark's seed)."""
+        written = self._rows.put_many((cloud_pc, cloud_pc.tenant_id, cloud_pc.id) for cloud_pc in cloud_pcs)
+        for copy in self._copies.values():
+            copy.load(cloud_pcs)
+        return written
+
+    # Each write below keeps the sorted copies in step: the row as stored after it, and as it was before when a key
+    # may have changed (one point read each; a copy left behind by a crash between the two is set right by the
+    # Cloud PC's next write).
     def upsert_cloud_pc(self, cloud_pc: CloudPc, *, if_match: str | None = None) -> CloudPc:
-        return self._rows.put(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, if_match=if_match)
+        before = self._rows.find(cloud_pc.tenant_id, cloud_pc.id)
+        saved = self._rows.put(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, if_match=if_match)
+        self._keep_copies(saved, before)
+        return saved
 
     def merge_cloud_pc(self, cloud_pc: CloudPc, fields: Iterable[str]) -> None:
-        """Update some fields without reading first (the orchestration owns the row while provisioning)."""
+        """Update some fields without reading first (the orchestration owns the row while provisioning); the copies
+        from the row read after."""
+        fields = list(fields)
+        keyed = {"display_name", "user_principal_name"} & set(fields)
+        before = self._rows.find(cloud_pc.tenant_id, cloud_pc.id) if keyed else None
         self._rows.merge(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, fields)
+        after = self._rows.find(cloud_pc.tenant_id, cloud_pc.id)
+        if after is not None:
+            self._keep_copies(after, before)
 
     def delete_cloud_pc(self, tenant_id: str, cloud_pc_id: str, *, if_match: str | None = None) -> None:
+        before = self._rows.find(tenant_id, cloud_pc_id)
         self._rows.delete(tenant_id, cloud_pc_id, if_match=if_match)
+        if before is not None:
+            for copy in self._copies.values():
+                copy.drop(before)
 
     # --- timeline ----------------------------------------------------------------------------
     # A Cloud PC's timeline is its own partition, one row per write: the lines one activity call adds go

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from shared.models.cross_tenant import CrossTenantQuery, TenantSessionHost
 from shared.models.image_updates import ImageUpdate
 from shared.models.session_hosts import SessionHost
 from shared.models.spot_groups import SpotGroup
+from shared.storage.cross_tenant import CrossTenantList, Row
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
 
@@ -73,6 +75,38 @@ class SpotGroupRepository:
     def list_hosts(self, tenant_id: str, spot_group_id: str) -> list[SessionHost]:
         bounds = {"t": tenant_id, "first": f"{spot_group_id}_", "end": f"{spot_group_id}`"}  # '`' follows '_'
         return list(self._hosts.scan("PartitionKey eq @t and RowKey ge @first and RowKey lt @end", bounds))
+
+    def search_hosts(
+        self, query: CrossTenantQuery, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[TenantSessionHost], str | None]:
+        """A page of the session hosts of the query's tenants (see cross_tenant), each with its tenant and group."""
+        groups = {
+            (row["PartitionKey"], row["RowKey"]): row["friendlyName"]
+            for row in self._groups.columns(["PartitionKey", "RowKey", "friendlyName"])
+        }
+
+        def group_name(row: Row[SessionHost]) -> str:
+            group_id = row.key.rsplit("_", 1)[0]
+            return groups.get((row.tenant_id, group_id)) or group_id
+
+        across = CrossTenantList(
+            self._hosts,
+            ("name",),
+            {"name": lambda row: row.item.name, "status": lambda row: row.item.status, "spotGroup": group_name},
+            name_order="name",
+        )
+        rows, token = across.page(query, top=top, skip_token=skip_token)
+        found = [
+            TenantSessionHost(
+                **dict(row.item),
+                tenant_id=row.tenant_id,
+                tenant_name=query.tenant_names[row.tenant_id],
+                spot_group_id=row.key.rsplit("_", 1)[0],
+                spot_group_name=group_name(row),
+            )
+            for row in rows
+        ]
+        return found, token
 
     def find_host_group(self, tenant_id: str, vm_name: str) -> str | None:
         """The id of the tenant's group with a host of this VM name (a host's name is its group's and index's)."""

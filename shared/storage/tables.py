@@ -198,6 +198,13 @@ class EntityRepository(Generic[M]):
         for entity in self._query(query_filter, parameters, per_page):
             yield self.codec.from_entity(entity)
 
+    def scan_keyed(
+        self, query_filter: str | None = None, parameters: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, str, M]]:
+        """`scan` with each item's partition and row key (a model that does not hold them: a group's hosts)."""
+        for entity in self._query(query_filter, parameters, MAX_PAGE):
+            yield entity["PartitionKey"], entity["RowKey"], self.codec.from_entity(entity)
+
     def count_by(self, column: str, query_filter: str, parameters: dict[str, Any] | None = None) -> Counter[Any]:
         """How many matching rows hold each value of `column` (None: rows without it), in one query that reads
         only that column, following continuation tokens: no entity is loaded whole."""

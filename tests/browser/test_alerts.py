@@ -48,7 +48,8 @@ def in_grace(services: Services, tenant_id: str) -> CloudPc:
 def test_a_rule_made_in_the_form_raises_an_alert_that_is_shown_counted_and_acknowledged(
     portal: Any, owner_api: ApiClient, app_services: Services, tokens: Tokens
 ) -> None:
-    tenant_id = owner_api.created("/tenants", {"displayName": f"Alerts {uuid.uuid4().hex[:6]}"})["id"]
+    tenant_name = f"Alerts {uuid.uuid4().hex[:6]}"
+    tenant_id = owner_api.created("/tenants", {"displayName": tenant_name})["id"]
     pc = in_grace(app_services, tenant_id)
     tab = portal("admin")
     page = tab.page
@@ -101,6 +102,15 @@ def test_a_rule_made_in_the_form_raises_an_alert_that_is_shown_counted_and_ackno
     page.screenshot(path=str(ARTEFACTS / "alerts.png"))  # the documentation's picture
     tab.shot("an open alert")
     tab.assert_accessible("the alerts")
+
+    # the overview counts it on the tenant's row and names it the most severe, a link to it
+    tab.open("/")
+    tenant_row = page.get_by_role("table", name="Tenants").locator("tbody tr").filter(has_text=tenant_name)
+    expect(tenant_row.get_by_role("link", name="1 open alert", exact=True)).to_be_visible()
+    tab.assert_accessible("the overview with an open alert")
+    tenant_row.get_by_role("link", name="Critical: the most severe open alert").click()
+    expect(page.get_by_text("will be deprovisioned within 24 hours").first).to_be_visible()
+    tab.open(f"/tenants/{tenant_id}/alerts")
 
     # a reader sees the same alert and rule, with nothing to acknowledge, create or delete
     reader_role = {"principalId": tokens.principal_id("rita"), "role": "reader"}

@@ -144,7 +144,10 @@ def test_alerts_are_listed_by_status_acknowledged_by_the_caller_and_counted(
     assert alert["subject"] == "tenant:graceEndingSoon" and alert["items"] == ["cpc-1"]
     assert alert_client.get(f"{alerts}?status=resolved").json()["value"] == []
     assert alert_client.get(f"{alerts}?status=gone").status == 400
-    assert alert_client.get(f"/api/tenants/{tenant_id}/summary").json()["activeAlerts"] == 1
+    summary = alert_client.get(f"/api/tenants/{tenant_id}/summary").json()
+    assert (summary["activeAlerts"], summary["mostSevereAlert"]["alertId"]) == (1, alert["id"])
+    [across] = alert_client.get("/api/summaries").json()["value"]
+    assert across["mostSevereAlert"] == {"alertId": alert["id"], "severity": alert["severity"]}
 
     acked = alert_client.post(f"{alerts}/{alert['id']}/acknowledge")
     assert acked.status == 200, acked.text

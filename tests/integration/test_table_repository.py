@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.models.alerts import Alert, AlertRule, alert_id
 from shared.models.base import ApiModel
-from shared.storage.alerts import AlertRepository
+from shared.storage.alerts import AlertRepository, OpenMarker, marker_key
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
 from tests.fakes.tables import MemoryTableService, memory_storage
@@ -254,6 +254,26 @@ def test_an_open_alert_of_a_rule_and_subject_is_raised_once(alerts: AlertReposit
     assert alerts.count_open_alerts("t1") == 2
     alerts.put_alert(_alert("r1", "policy:p:E", 3).model_copy(update={"tenant_id": "t2"}), if_none_match=True)
     assert alerts.count_open_alerts_per_tenant() == {"t1": 2, "t2": 1}
+
+
+def test_the_open_alerts_markers_tell_their_severities_and_an_older_marker_its_alerts(
+    alerts: AlertRepository,
+) -> None:
+    critical = _alert("r1", "policy:p:E", 0).model_copy(update={"severity": "critical"})
+    alerts.put_alert(critical, if_none_match=True)
+    warning = alerts.put_alert(_alert("r2", "policy:p:E", 1), if_none_match=True)
+    other = _alert("r1", "policy:p:E", 2).model_copy(update={"tenant_id": "t2", "severity": "informational"})
+    alerts.put_alert(other, if_none_match=True)
+    # a marker as written before markers kept the severity: the alert's is read
+    alerts._markers.put(OpenMarker(alert_id=warning.id), "t1", marker_key("r2", "policy:p:E"))
+    assert sorted((a.alert_id, a.severity) for a in alerts.open_alert_severities("t1")) == sorted(
+        [(critical.id, "critical"), (warning.id, "warning")]
+    )
+    assert {t: [a.severity for a in found] for t, found in alerts.open_alert_severities_per_tenant().items()} == {
+        "t1": ["critical", "warning"],
+        "t2": ["informational"],
+    }
+    assert alerts.open_alert_severities("t3") == []
 
 
 def test_resolving_an_alert_lets_its_subject_raise_a_new_one(alerts: AlertRepository) -> None:

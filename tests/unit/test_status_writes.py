@@ -44,6 +44,10 @@ RESULTS = {
     "SessionBulkAction": "a bulk session action's outcome, answered at once and never stored",
     "AlertNotice": "what a channel is told of an alert, its status copied from the alert",
     "TenantAlert": "an alert listed among other tenants' alerts, its status copied from the alert",
+    "TenantCloudPc": "a Cloud PC listed across tenants, its status copied from the Cloud PC",
+    "TenantSessionHost": "a session host listed across tenants, its status copied from the host",
+    "TenantBulkAction": "one tenant's part of a bulk action across tenants, answered at once and never stored",
+    "CrossTenantBulkActionCreate": "a request: the status of the Cloud PCs it acts on",
 }
 SCANNED = ("shared/services", "shared/storage", "activities", "orchestrators", "triggers")
 # a `status` that is no model's: each with why

@@ -13,7 +13,7 @@ from shared.models.cloud_pcs import CloudPcStatus
 from shared.models.connections import Connection
 from shared.models.refused_work import RefusedWork
 from shared.models.spot_groups import SpotGroup
-from shared.models.summary import TenantSummary
+from shared.models.summary import OpenAlert, TenantSummary
 from shared.models.tenants import Tenant
 from shared.ports.bundles import SummaryPorts
 from shared.services.access.summary import ACROSS_FROM, tenant_summaries, tenant_summary
@@ -103,6 +103,7 @@ def test_an_empty_tenant_counts_zero_in_every_status(summarize: Summarize) -> No
         "connections": {"total": 0, "notHealthy": 0},
         "spotGroups": {"total": 0, "notReady": 0},
         "activeAlerts": 0,
+        "mostSevereAlert": None,
         "refusedWork": [],
         "asOfDateTime": "2026-11-02T09:00:00Z",
     }
@@ -178,17 +179,17 @@ def test_every_spot_group_status_but_ready_is_not_ready(summarize: Summarize) ->
 
 
 @EITHER_READING
-def test_open_alerts_are_counted_and_resolved_ones_are_not(summarize: Summarize) -> None:
+def test_open_alerts_are_counted_and_the_most_severe_named_and_resolved_ones_are_not(summarize: Summarize) -> None:
     fakes = Fakes()
     tenant(fakes)
     now = fakes.clock()
-    for n in range(3):  # active, acknowledged, resolved
+    for n, severity in enumerate(("warning", "critical", "critical")):  # active, acknowledged, resolved
         raised = Alert(
             id=alert_id(now, str(n)),
             tenant_id=TENANT,
             rule_id="r",
             kind="provisioningFailed",
-            severity="warning",
+            severity=severity,
             subject=f"s{n}",
             subject_name="s",
             summary="s",
@@ -202,7 +203,9 @@ def test_open_alerts_are_counted_and_resolved_ones_are_not(summarize: Summarize)
             saved = fakes.alerts.put_alert(ALERTS.move(saved, "acknowledge"), if_match=saved.etag)
         if n == 2:
             fakes.alerts.put_alert(ALERTS.move(saved, "resolve"), if_match=saved.etag)
-    assert summarize(ports(fakes), fakes.tenants.get_tenant(TENANT)).active_alerts == 2
+    summary = summarize(ports(fakes), fakes.tenants.get_tenant(TENANT))
+    assert summary.active_alerts == 2
+    assert summary.most_severe_alert == OpenAlert(alert_id=alert_id(now, "1"), severity="critical")
 
 
 def refused(fakes: Fakes, tenant_id: str) -> None:

@@ -9,6 +9,7 @@ import './images.js';
 import './policies.js';
 import './user-settings.js';
 import './cloud-pc-list.js';
+import './cloud-pcs-across.js';
 import './cloud-pc-detail.js';
 import './bulk-actions.js';
 import './usage.js';

@@ -1,4 +1,4 @@
-// The organization overview: every tenant the caller looks after, its Cloud PCs by status, what needs attention, and its costs this month beside the month before.
+// The organization overview: every tenant the caller looks after, its Cloud PCs by status, what needs attention (its open alerts, the most severe named), and its costs this month beside the month before.
 import { html } from 'htm/preact';
 import { can } from '../access.js';
 import { href, page } from '../router.js';
@@ -18,6 +18,14 @@ function count(link, value, label) {
   if (!value) return html`<span class="count zero" aria-label=${named('0')}>0</span>`;
   const shown = value.toLocaleString();
   return html`<a class="count" href=${link} aria-label=${named(shown)}>${shown}</a>`;
+}
+
+/** The tenant's most severe open alert, as a badge that opens it. */
+function MostSevere({ tenantId, alert }) {
+  if (!alert) return null;
+  const severity = words(alert.severity);
+  return html`<a class=${`badge severity-${alert.severity} cell-line`} href=${href('/tenants/:tenantId/alerts/:alertId', { tenantId, alertId: alert.alertId })}
+    aria-label=${`${severity}: the most severe open alert`}>${severity}</a>`;
 }
 
 /** A tile per tenant: this month's actual cost and savings, the month before's beside them; one request for all. */
@@ -54,6 +62,8 @@ function Overview() {
     ...CLOUD_PC_ATTENTION.map((status) => ({ label: words(status), class: 'number attention', render: (row) => count(cloudPcs(row.tenantId, status), row.cloudPcs.byStatus[status], words(status).toLowerCase()) })),
     { label: 'Connections not healthy', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/connections', { tenantId: row.tenantId }), row.connections.notHealthy, ['connection not healthy', 'connections not healthy']) },
     { label: 'Spot Groups not ready', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/spotGroups', { tenantId: row.tenantId }), row.spotGroups.notReady, ['Spot Group not ready', 'Spot Groups not ready']) },
+    { label: 'Open alerts', class: 'number attention', render: (row) => html`${count(href('/tenants/:tenantId/alerts', { tenantId: row.tenantId }), row.activeAlerts, ['open alert', 'open alerts'])}
+      <${MostSevere} tenantId=${row.tenantId} alert=${row.mostSevereAlert} />` },
     { label: 'Work refused', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/onboarding', { tenantId: row.tenantId }), row.refusedWork.length, 'work refused for want of a permission') },
   ];
   const totals = (rows || []).reduce((sum, row) => ({

@@ -1,6 +1,16 @@
 """Tenants, their sites, and who may act in them: per-tenant roles, the audit log, onboarding a customer's tenant,
-its directory subscriptions and its summary.
+its directory subscriptions, its summary, and one view over every tenant.
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
-__all__ = ["audit", "azure_scopes", "directory_subscriptions", "onboarding", "roles", "sites", "summary", "tenants"]
+__all__ = [
+    "audit",
+    "azure_scopes",
+    "cross_tenant",
+    "directory_subscriptions",
+    "onboarding",
+    "roles",
+    "sites",
+    "summary",
+    "tenants",
+]

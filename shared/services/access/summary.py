@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, get_args
 
+from shared.models.alerts import Severity
 from shared.models.cloud_pcs import CloudPcStatus
 from shared.models.refused_work import RefusedWork
 from shared.models.summary import (
@@ -14,6 +15,7 @@ from shared.models.summary import (
     READY,
     CloudPcCounts,
     ConnectionCounts,
+    OpenAlert,
     SpotGroupCounts,
     TenantSummary,
 )
@@ -23,6 +25,7 @@ from shared.ports.spot_pc_stores import SpotGroupStore
 from shared.ports.stores import CloudPcStore, ConnectionStore, RefusedWorkStore
 
 CLOUD_PC_STATUSES: tuple[str, ...] = get_args(CloudPcStatus)
+SEVERITIES: tuple[str, ...] = get_args(Severity)  # the most severe first
 # a page of fewer tenants is counted tenant by tenant, in their partitions alone: read across every tenant, the page of
 # a customer's admin, who holds a role on one tenant of an MSP's hundreds, would read every other tenant's rows too
 ACROSS_FROM = 5
@@ -53,7 +56,7 @@ class TenantCounts:
     never_connected: int
     connections_by_health: Mapping[str, int]
     spot_groups_by_status: Mapping[str, int]
-    open_alerts: int
+    open_alerts: list[OpenAlert]
     refused_work: list[RefusedWork]
 
 
@@ -65,7 +68,7 @@ def tenant_summary(ports: TenantSummaryPorts, tenant: Tenant) -> TenantSummary:
         never_connected=ports.cloud_pcs.count_never_connected(tenant.id),
         connections_by_health=ports.connections.count_connections_by_health(tenant.id),
         spot_groups_by_status=ports.spot_groups.count_spot_groups_by_status(tenant.id),
-        open_alerts=ports.alerts.count_open_alerts(tenant.id) if ports.alerts is not None else 0,
+        open_alerts=ports.alerts.open_alert_severities(tenant.id) if ports.alerts is not None else [],
         refused_work=ports.refusals.list_refused(tenant.id),
     )
     return summary_of(tenant, counts, as_of)
@@ -82,7 +85,7 @@ def tenant_summaries(ports: TenantSummaryPorts, tenants: list[Tenant]) -> list[T
     never_connected = ports.cloud_pcs.count_never_connected_per_tenant()
     by_health = ports.connections.count_connections_by_health_per_tenant()
     by_group_status = ports.spot_groups.count_spot_groups_by_status_per_tenant()
-    open_alerts = ports.alerts.count_open_alerts_per_tenant() if ports.alerts is not None else {}
+    open_alerts = ports.alerts.open_alert_severities_per_tenant() if ports.alerts is not None else {}
     refused = ports.refusals.list_refused_per_tenant()
     return [
         summary_of(
@@ -92,7 +95,7 @@ def tenant_summaries(ports: TenantSummaryPorts, tenants: list[Tenant]) -> list[T
                 never_connected=never_connected.get(tenant.id, 0),
                 connections_by_health=by_health.get(tenant.id, {}),
                 spot_groups_by_status=by_group_status.get(tenant.id, {}),
-                open_alerts=open_alerts.get(tenant.id, 0),
+                open_alerts=open_alerts.get(tenant.id, []),
                 refused_work=refused.get(tenant.id, []),
             ),
             as_of,
@@ -110,7 +113,8 @@ def summary_of(tenant: Tenant, counts: TenantCounts, as_of: datetime) -> TenantS
       informational (HEALTHY_CHECKS), that is failed, warning, or checks still pending or running.
     - Spot Groups: the total, and how many are not ready: any status but ready (deploying, updating, failed,
       deleting).
-    - Alerts: how many are open (active or acknowledged), counting their open markers' keys.
+    - Alerts: how many are open (active or acknowledged), and the most severe of them (of those, the newest: the
+      ids sort newest first), as their open markers tell.
     """
     by_status = counts.cloud_pcs_by_status
     return TenantSummary(
@@ -129,7 +133,10 @@ def summary_of(tenant: Tenant, counts: TenantCounts, as_of: datetime) -> TenantS
             total=sum(counts.spot_groups_by_status.values()),
             not_ready=sum(n for status, n in counts.spot_groups_by_status.items() if status != READY),
         ),
-        active_alerts=counts.open_alerts,
+        active_alerts=len(counts.open_alerts),
+        most_severe_alert=min(
+            counts.open_alerts, key=lambda alert: (SEVERITIES.index(alert.severity), alert.alert_id), default=None
+        ),
         refused_work=counts.refused_work,
         as_of_date_time=as_of,
     )

@@ -22,10 +22,12 @@ from shared.models.cloud_pc_actions import (
     BulkActionCounts,
     BulkActionCreate,
     BulkActionItem,
+    BulkActionName,
     BulkActionReview,
 )
 from shared.models.cloud_pc_work import Performed
 from shared.ports.cloud_errors import CloudError
+from shared.ports.queues import BulkActionQueue
 from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
@@ -38,15 +40,37 @@ def request_id_of(bulk_id: str) -> str:
     return f"bulk-{bulk_id}"
 
 
-def checked_request(request: BulkActionCreate) -> list[str]:
-    """The distinct Cloud PC ids, in order; the target plan given exactly when the action is a resize."""
-    if request.action == "resize" and not request.target_service_plan_id:
+def check_target(action: BulkActionName, target_service_plan_id: str | None) -> None:
+    """The target plan given exactly when the action is a resize."""
+    if action == "resize" and not target_service_plan_id:
         raise ValidationFailed.of(ErrorDetail("required", "A resize needs targetServicePlanId.", "targetServicePlanId"))
-    if request.action != "resize" and request.target_service_plan_id:
+    if action != "resize" and target_service_plan_id:
         raise ValidationFailed.of(
             ErrorDetail("notAllowed", "targetServicePlanId is only for resize.", "targetServicePlanId")
         )
+
+
+def checked_request(request: BulkActionCreate) -> list[str]:
+    """The distinct Cloud PC ids, in order; the target plan given exactly when the action is a resize."""
+    check_target(request.action, request.target_service_plan_id)
     return list(dict.fromkeys(request.cloud_pc_ids))
+
+
+def start(
+    ports: cloud_pc_actions.CloudPcActionPorts,
+    bulks: BulkActionStore,
+    queue: BulkActionQueue,
+    tenant_id: str,
+    request: BulkActionCreate,
+    new_id: Callable[[], str],
+) -> BulkAction:
+    """Save the bulk action with every item pending and queue its run; it as it stands (every item pending)."""
+    ids = checked_request(request)
+    bulk = bulks.create_bulk_action(
+        new_bulk_action(tenant_id, request, new_id, ports), [BulkActionItem(cloud_pc_id=i) for i in ids]
+    )
+    queue.enqueue_bulk_action(tenant_id, bulk.id)
+    return summarized(bulk, [BulkActionItem(cloud_pc_id=i) for i in ids])
 
 
 def review(ports: cloud_pc_actions.CloudPcActionPorts, tenant_id: str, request: BulkActionCreate) -> BulkActionReview:
