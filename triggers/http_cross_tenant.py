@@ -26,6 +26,7 @@ from shared.ports.queues import BulkActionQueue
 from shared.ports.spot_pc_stores import SpotGroupStore
 from shared.ports.stores import BulkActionStore
 from shared.services.access import cross_tenant
+from shared.services.cloud_pcs import bulk_across_tenants
 from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse
@@ -141,7 +142,7 @@ def blueprint(
     def create_bulk_action(req: ApiRequest) -> ApiResponse:
         request = req.body(CrossTenantBulkActionCreate)
         reached = cross_tenant.reach(access_ports, req.caller, request.tenant_ids, field="tenantIds", indexed=True)
-        done = cross_tenant.bulk_across(engine, bulks, queue, reached, request, new_id)
+        done = bulk_across_tenants.bulk_across(engine, bulks, queue, reached, request, new_id)
         return ApiResponse(202, done)
 
     return bp
