@@ -23,7 +23,9 @@ def blueprint(
 ) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Tenants")
-    ports = SummaryPorts(engine.cloud_pcs, admin.connections, admin.spot_groups, engine.refusals, admin.clock, alerts)
+    ports = SummaryPorts(
+        engine.cloud_pcs, admin.connections, admin.spot_groups, engine.refusals, admin.clock, alerts, admin.templates
+    )
 
     @routes.get(
         "tenants/{tenantId}/summary",

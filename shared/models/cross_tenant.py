@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from shared.models.base import ApiModel, InputModel
 from shared.models.cloud_pc_actions import ActionError, BulkAction, BulkActionName
@@ -51,7 +51,9 @@ class CrossTenantBulkActionCreate(InputModel):
     """One action on the Cloud PCs of several tenants that match a filter: one bulk action per tenant."""
 
     action: BulkActionName
-    tenant_ids: list[str] = Field(min_length=1, max_length=MAX_TENANTS)
+    tenant_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=MAX_TENANTS
+    )
     status: CloudPcStatus | None = Field(default=None, description="Only the Cloud PCs in this status.")
     search: str | None = Field(
         default=None,

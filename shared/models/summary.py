@@ -57,6 +57,11 @@ class TenantSummary(ApiModel):
         description="Of the alerts not resolved, the one of the highest severity (of those, the newest); absent when "
         "none is open.",
     )
+    drifted_templates: int = Field(
+        default=0,
+        description="The templates applied to the tenant whose object differed from them when last read (GET its "
+        "templates, or a template's applications); a roll-out sets them back.",
+    )
     refused_work: list[RefusedWork] = Field(
         default_factory=list,
         description="Background work refused for want of a permission; the onboarding report says what to grant.",

@@ -151,6 +151,8 @@ class TemplateApplication(ApiModel):
     parameters: dict[str, Any] = {}
     overrides: list[Override] = []
     applied_date_time: datetime | None = None
+    # the fields found drifted when drift was last read (a roll-out clears them): what the tenants' overview counts
+    drifted_fields: list[str] = []
     etag: str | None = None
 
 

@@ -35,6 +35,7 @@ from shared.ports.stores import (
     SiteStore,
     UsageStore,
 )
+from shared.ports.template_stores import TemplateStore
 from shared.ports.tenant_access import TenantAccess
 from shared.ports.vm_metrics import VmMetrics
 from shared.ports.windows365 import Windows365Provisioning
@@ -93,6 +94,7 @@ class SummaryPorts:
     refusals: RefusedWorkStore
     clock: Callable[[], datetime]
     alerts: AlertStore | None = None  # its open alerts counted
+    templates: TemplateStore | None = None  # its drifted templates counted
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,18 @@ class TemplateStore(Protocol):
         """Every tenant's application of one template."""
         ...
 
+    def save_drift(self, application: TemplateApplication, drifted_fields: list[str]) -> None:
+        """The fields found drifted, kept on the application (whatever else changed on it since)."""
+        ...
+
+    def count_drifted(self, tenant_id: str) -> int:
+        """The tenant's applications whose object drifted when last read, reading that column only."""
+        ...
+
+    def count_drifted_per_tenant(self) -> dict[str, int]:
+        """count_drifted of every tenant that has an application, in one query across tenants."""
+        ...
+
     def delete_application(self, tenant_id: str, template_id: str) -> None: ...
 
     def put_application(

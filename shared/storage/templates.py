@@ -54,6 +54,20 @@ class TemplateRepository:
     def list_applications_of(self, template_id: str) -> list[TemplateApplication]:
         return list(self._applications.scan("RowKey eq @r", {"r": template_id}))
 
+    def save_drift(self, application: TemplateApplication, drifted_fields: list[str]) -> None:
+        changed = application.model_copy(update={"drifted_fields": drifted_fields})
+        self._applications.merge(changed, application.tenant_id, application.template_id, ["drifted_fields"])
+
+    def count_drifted(self, tenant_id: str) -> int:
+        return sum(1 for a in self.list_applications(tenant_id) if a.drifted_fields)
+
+    def count_drifted_per_tenant(self) -> dict[str, int]:
+        drifted: dict[str, int] = {}
+        for application in self._applications.scan():
+            if application.drifted_fields:
+                drifted[application.tenant_id] = drifted.get(application.tenant_id, 0) + 1
+        return drifted
+
     def delete_application(self, tenant_id: str, template_id: str) -> None:
         self._applications.delete(tenant_id, template_id)
 

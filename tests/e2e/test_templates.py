@@ -116,6 +116,7 @@ def test_templates_roll_out_to_three_tenants_with_drift_kept_as_an_override(api:
     assert applied["drift"] == [{"field": "enableSingleSignOn", "current": False, "desired": True}]
     across = api.get(f"/templates/{policy_template['id']}/applications").json()["value"]
     assert sorted(len(a["drift"]) for a in across) == [0, 0, 1]
+    assert api.get(f"{mine.path}/summary").json()["driftedTemplates"] == 1
 
     # kept as an override, it survives a new version, which changes the other two tenants
     kept = api.post(

@@ -68,6 +68,8 @@ UNSTATABLE_RULES = {
     "fieldNotSet": "a field the kind needs, neither in a template's fields nor one of its parameters",
     "parameterHasValue": "a template parameter its fields also set",
     "duplicateParameter": "a template parameter named twice",
+    # a view or bulk action across tenants names tenants: which ones the caller holds a role on is state, not shape
+    "tenantNotInReach": "names a tenant the caller holds no role on",
     # a usage range's from and to are two dates: JSON Schema cannot order them or count the days between
     "rangeReversed": "a range whose from is after its to",
     "rangeTooLong": "a range of more days than a report covers",

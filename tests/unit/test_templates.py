@@ -151,11 +151,13 @@ def test_drift_shows_a_hand_change_and_an_override_keeps_it_through_a_new_versio
 
     [applied] = template_rollouts.applied_templates(ports(fakes), "contoso")
     assert [(d.field, d.current, d.desired) for d in applied.drift] == [("enableSingleSignOn", False, True)]
+    assert fakes.templates.count_drifted_per_tenant() == {"contoso": 1}  # what the tenants' overview counts
 
     kept = template_rollouts.keep_override(
         ports(fakes), "contoso", template.id, OverrideCreate(name="no-sso", field="enableSingleSignOn")
     )
     assert (kept.drift, [(o.name, o.value) for o in kept.overrides]) == ([], [("no-sso", False)])
+    assert fakes.templates.count_drifted("contoso") == 0
 
     fields = {**STANDARD, "enableSingleSignOn": False, "localAdminEnabled": True}
     newer = templates.update_template(

@@ -104,6 +104,7 @@ def test_an_empty_tenant_counts_zero_in_every_status(summarize: Summarize) -> No
         "spotGroups": {"total": 0, "notReady": 0},
         "activeAlerts": 0,
         "mostSevereAlert": None,
+        "driftedTemplates": 0,
         "refusedWork": [],
         "asOfDateTime": "2026-11-02T09:00:00Z",
     }

@@ -23,6 +23,7 @@ from shared.models.tenants import Tenant
 from shared.ports.alerts import AlertStore
 from shared.ports.spot_pc_stores import SpotGroupStore
 from shared.ports.stores import CloudPcStore, ConnectionStore, RefusedWorkStore
+from shared.ports.template_stores import TemplateStore
 
 CLOUD_PC_STATUSES: tuple[str, ...] = get_args(CloudPcStatus)
 SEVERITIES: tuple[str, ...] = get_args(Severity)  # the most severe first
@@ -45,6 +46,8 @@ class TenantSummaryPorts(Protocol):
     @property
     def alerts(self) -> AlertStore | None: ...  # its open alerts counted
     @property
+    def templates(self) -> TemplateStore | None: ...  # its drifted templates counted
+    @property
     def clock(self) -> Callable[[], datetime]: ...
 
 
@@ -58,6 +61,7 @@ class TenantCounts:
     spot_groups_by_status: Mapping[str, int]
     open_alerts: list[OpenAlert]
     refused_work: list[RefusedWork]
+    drifted_templates: int = 0
 
 
 def tenant_summary(ports: TenantSummaryPorts, tenant: Tenant) -> TenantSummary:
@@ -70,6 +74,7 @@ def tenant_summary(ports: TenantSummaryPorts, tenant: Tenant) -> TenantSummary:
         spot_groups_by_status=ports.spot_groups.count_spot_groups_by_status(tenant.id),
         open_alerts=ports.alerts.open_alert_severities(tenant.id) if ports.alerts is not None else [],
         refused_work=ports.refusals.list_refused(tenant.id),
+        drifted_templates=ports.templates.count_drifted(tenant.id) if ports.templates is not None else 0,
     )
     return summary_of(tenant, counts, as_of)
 
@@ -87,6 +92,7 @@ def tenant_summaries(ports: TenantSummaryPorts, tenants: list[Tenant]) -> list[T
     by_group_status = ports.spot_groups.count_spot_groups_by_status_per_tenant()
     open_alerts = ports.alerts.open_alert_severities_per_tenant() if ports.alerts is not None else {}
     refused = ports.refusals.list_refused_per_tenant()
+    drifted = ports.templates.count_drifted_per_tenant() if ports.templates is not None else {}
     return [
         summary_of(
             tenant,
@@ -97,6 +103,7 @@ def tenant_summaries(ports: TenantSummaryPorts, tenants: list[Tenant]) -> list[T
                 spot_groups_by_status=by_group_status.get(tenant.id, {}),
                 open_alerts=open_alerts.get(tenant.id, []),
                 refused_work=refused.get(tenant.id, []),
+                drifted_templates=drifted.get(tenant.id, 0),
             ),
             as_of,
         )
@@ -115,6 +122,7 @@ def summary_of(tenant: Tenant, counts: TenantCounts, as_of: datetime) -> TenantS
       deleting).
     - Alerts: how many are open (active or acknowledged), and the most severe of them (of those, the newest: the
       ids sort newest first), as their open markers tell.
+    - Templates: how many applied to the tenant drifted from it when last read.
     """
     by_status = counts.cloud_pcs_by_status
     return TenantSummary(
@@ -137,6 +145,7 @@ def summary_of(tenant: Tenant, counts: TenantCounts, as_of: datetime) -> TenantS
         most_severe_alert=min(
             counts.open_alerts, key=lambda alert: (SEVERITIES.index(alert.severity), alert.alert_id), default=None
         ),
+        drifted_templates=counts.drifted_templates,
         refused_work=counts.refused_work,
         as_of_date_time=as_of,
     )

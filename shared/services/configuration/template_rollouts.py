@@ -338,7 +338,11 @@ def applied_template(ports: RolloutPorts, application: TemplateApplication) -> A
     if current is None:
         return shown.model_copy(update={"object_missing": True})
     desired = kind.normalized(desired_body(version, application.parameters, application.overrides))
-    return shown.model_copy(update={"drift": field_changes(kind.fields(current), desired)})
+    drift = field_changes(kind.fields(current), desired)
+    drifted_fields = [change.field for change in drift]
+    if drifted_fields != application.drifted_fields:
+        ports.templates.save_drift(application, drifted_fields)
+    return shown.model_copy(update={"drift": drift, "drifted_fields": drifted_fields})
 
 
 def applied_templates(ports: RolloutPorts, tenant_id: str) -> list[AppliedTemplate]:
