@@ -17,3 +17,4 @@ import './image-sets.js';
 import './spot-groups.js';
 import './alerts.js';
 import './alert-rules.js';
+import './templates.js';

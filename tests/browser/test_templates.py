@@ -1,0 +1,122 @@
+"""The organization's templates in the portal: the list with each template's tenants and drift, a template's fields,
+parameters and versions, a tenant's drift field by field kept as a named override or set back by a reapply, and a
+tenant's own view of the templates applied to it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ARTEFACTS, PHONE, WAIT_MS
+from tests.conftest import PROJECT_ROOT
+from tests.e2e.test_templates import POLICY, rolled_out
+from tests.utils.api_client import ApiClient
+from tests.utils.wizard import Tenant
+
+DOCS_SHOT = "template-drift.png"
+
+
+def drifted_policy_template(api: ApiClient) -> tuple[Tenant, dict[str, Any], dict[str, Any]]:
+    """A policy template rolled out to a fresh tenant, whose policy an admin then changed by hand."""
+    tenant = Tenant(api)
+    tenant.group("staff", [])
+    made = api.created(
+        "/templates",
+        {
+            "displayName": "Standard policy",
+            "kind": "provisioningPolicy",
+            "fields": POLICY,
+            "parameters": ["assignments"],
+        },
+    )
+    first = rolled_out(
+        api, made, [{"tenantId": tenant.id, "parameters": {"assignments": [{"groupId": tenant.gid("staff")}]}}]
+    )
+    assert first["status"] == "succeeded", first
+    [policy] = api.get(f"{tenant.path}/provisioningPolicies").json()["value"]
+    changed = api.patch(f"{tenant.path}/provisioningPolicies/{policy['id']}", {"enableSingleSignOn": False})
+    assert changed.status_code == 200, changed.text
+    return tenant, made, policy
+
+
+def test_a_templates_drift_is_shown_field_by_field_kept_as_an_override_and_reapplied(
+    portal: Any, owner_api: ApiClient
+) -> None:
+    tenant, made, policy = drifted_policy_template(owner_api)
+    tab = portal("admin")
+    page = tab.page
+
+    tab.open("/templates")
+    row = page.get_by_role("table", name="Templates").get_by_role("row", name=re.compile(f"^{made['displayName']}"))
+    expect(row.first).to_contain_text("Provisioning policy")
+    expect(row.first).not_to_contain_text("provisioningPolicy")
+    tab.shot("the templates with their tenants and drift")
+    tab.assert_accessible("the templates")
+
+    tab.open(f"/templates/{made['id']}")
+    expect(page.get_by_role("heading", name=made["displayName"], level=1)).to_be_visible()
+    fields = page.get_by_role("table", name="Fields of version 1")
+    expect(fields.get_by_role("row", name=re.compile("^Assignments"))).to_contain_text("Each tenant fills it in")
+    expect(fields.get_by_role("row", name=re.compile("^Enable single sign on"))).to_contain_text("Yes")
+    application = page.get_by_role("region", name=tenant.display_name)
+    drift = application.get_by_role("table", name=f"Drift of {policy['displayName']}")
+    sso = drift.get_by_role("row", name=re.compile("^Enable single sign on"))
+    expect(sso).to_contain_text("Yes")  # the template's
+    expect(sso).to_contain_text("No")  # the tenant's
+    expect(application).to_contain_text("1 field differs from the template")
+    tab.shot("a tenant's drift, field by field")
+    tab.assert_accessible("a template with drift")
+    application.screenshot(path=str(ARTEFACTS / DOCS_SHOT))
+    shutil.copyfile(ARTEFACTS / DOCS_SHOT, PROJECT_ROOT / "docs" / "screenshots" / DOCS_SHOT)
+
+    # kept as a named override: the drift goes, the override is listed with the tenant's value
+    sso.get_by_role("button", name="Keep as override: Enable single sign on").click()
+    page.get_by_role("button", name="Keep", exact=True).click()
+    expect(application.locator(".field-error")).to_be_visible()  # a name is needed: the server's word at its field
+    application.get_by_label(re.compile("^Override name")).fill("sso-off")
+    page.get_by_role("button", name="Keep", exact=True).click()
+    overrides = application.get_by_role("table", name=f"Overrides of {policy['displayName']}")
+    expect(overrides.get_by_role("row", name=re.compile("^sso-off"))).to_contain_text("No")
+    expect(application).to_contain_text("No drift")
+    tab.shot("the difference kept as an override")
+    tab.assert_accessible("a template with an override")
+
+    # reapplied to the tenant: the roll-out is followed to its end, the override holds
+    application.get_by_role("button", name=f"Reapply to {tenant.display_name}").click()
+    result = application.get_by_role("table", name="Each tenant's result")
+    expect(result.get_by_role("row", name=re.compile(f"^{tenant.display_name}"))).to_contain_text(
+        "Applied", timeout=WAIT_MS
+    )
+    expect(result).to_contain_text("left unchanged")
+    tab.shot("reapplied to the tenant, the override held")
+    assert owner_api.get(f"{tenant.path}/provisioningPolicies/{policy['id']}").json()["enableSingleSignOn"] is False
+
+    # the tenant's own view: the template applied, its override, removed again
+    tab.open(f"/tenants/{tenant.id}/templates")
+    mine = page.get_by_role("region", name=made["displayName"])
+    expect(mine.get_by_role("table", name=f"Overrides of {policy['displayName']}")).to_contain_text("sso-off")
+    tab.shot("a tenant's templates and overrides")
+    tab.assert_accessible("a tenant's templates")
+    mine.get_by_role("button", name="Remove the override sso-off").click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove").click()
+    expect(mine.get_by_role("table", name=f"Drift of {policy['displayName']}")).to_contain_text("Enable single sign on")
+    tab.shot("the override removed: the field drifts again")
+
+
+def test_a_template_fits_a_phone(portal: Any, owner_api: ApiClient) -> None:
+    tenant, made, _ = drifted_policy_template(owner_api)
+    tab = portal("admin", viewport=PHONE)
+    page = tab.page
+    shown = {
+        "a template": (f"/templates/{made['id']}", "Enable single sign on"),
+        "a tenant's templates": (f"/tenants/{tenant.id}/templates", "Enable single sign on"),
+        "the templates": ("/templates", made["displayName"]),
+    }
+    for name, (path, text) in shown.items():
+        tab.open(path)
+        expect(page.get_by_role("main").get_by_text(text).first).to_be_visible()
+        assert page.evaluate("() => document.scrollingElement.scrollWidth - innerWidth") <= 0, name
+        tab.shot(name)
