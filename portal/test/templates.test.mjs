@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fieldRows, valueText } from '../src/lib/templates.js';
+import { errorsByTenant, fieldRows, typedValue, valueText } from '../src/lib/templates.js';
 
 test('a value reads in words, never as JSON', () => {
   assert.equal(valueText(null), 'Not set');
@@ -12,4 +12,19 @@ test('a value reads in words, never as JSON', () => {
 
 test('the parameters follow the set fields', () => {
   assert.deepEqual(fieldRows({ a: 1 }, ['b']).map((row) => [row.name, row.parameter]), [['a', false], ['b', true]]);
+});
+
+test("an apply's refusals go to their tenant's parameter, deeper targets too", () => {
+  const errors = { general: ['Bad'], fields: { 'tenants.1.parameters.siteId': 'Not here', 'tenants.0.parameters.assignments.0.groupId': 'No group', 'tenants.1.tenantId': 'Unknown' } };
+  assert.deepEqual(errorsByTenant(errors, ['a', 'b']), {
+    general: ['Bad'],
+    tenants: { a: { fields: { assignments: 'No group' }, general: [] }, b: { fields: { siteId: 'Not here' }, general: ['Unknown'] } },
+  });
+});
+
+test('a typed parameter takes its type', () => {
+  assert.equal(typedValue(' 3 '), 3);
+  assert.equal(typedValue('true'), true);
+  assert.deepEqual(typedValue('["a"]'), ['a']);
+  assert.equal(typedValue('FIN-%RAND:5%'), 'FIN-%RAND:5%');
 });

@@ -16,7 +16,7 @@ from tests.e2e.test_templates import POLICY, rolled_out
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import Tenant
 
-DOCS_SHOT = "template-drift.png"
+DOCS_SHOT, REVIEW_SHOT = "template-drift.png", "template-review.png"
 
 
 def drifted_policy_template(api: ApiClient) -> tuple[Tenant, dict[str, Any], dict[str, Any]]:
@@ -120,3 +120,73 @@ def test_a_template_fits_a_phone(portal: Any, owner_api: ApiClient) -> None:
         expect(page.get_by_role("main").get_by_text(text).first).to_be_visible()
         assert page.evaluate("() => document.scrollingElement.scrollWidth - innerWidth") <= 0, name
         tab.shot(name)
+
+
+def test_a_template_is_reviewed_tenant_by_tenant_then_rolled_out_and_followed(
+    portal: Any, owner_api: ApiClient
+) -> None:
+    tenants = [Tenant(owner_api) for _ in range(2)]
+    for tenant in tenants:
+        tenant.group("staff", [])
+    made = owner_api.created(
+        "/templates",
+        {"displayName": "Desktops", "kind": "provisioningPolicy", "fields": POLICY, "parameters": ["assignments"]},
+    )
+    tab = portal("admin")
+    page = tab.page
+
+    tab.open(f"/templates/{made['id']}")
+    page.get_by_role("link", name="Review and apply").click()
+    for tenant in tenants:
+        page.get_by_label(tenant.display_name, exact=True).check()
+    first, second = (page.get_by_role("group", name=tenant.display_name, exact=True) for tenant in tenants)
+    first.get_by_label("Find a group").fill("sta")
+    first.get_by_role("button", name="Add staff").click()
+    expect(first.get_by_role("list", name="Chosen groups")).to_contain_text("staff")
+    page.get_by_role("button", name="Review").click()
+
+    # the second tenant has no groups yet: said in words, and nothing can be applied
+    missing = page.get_by_role("region", name=f"Review of {tenants[1].display_name}")
+    expect(missing).to_contain_text("Still to fill in: Assignments")
+    expect(page.get_by_role("region", name=f"Review of {tenants[0].display_name}")).to_contain_text(
+        "Creates provisioning policy Standard desktops"
+    )
+    expect(page.get_by_role("button", name="Apply to 2 tenants")).to_be_disabled()
+    tab.shot("the review: one tenant still has a parameter to fill in")
+    tab.assert_accessible("a template's review")
+
+    second.get_by_label("Find a group").fill("sta")
+    second.get_by_role("button", name="Add staff").click()
+    page.get_by_role("button", name="Review").click()
+    expect(page.get_by_role("region", name=f"Review of {tenants[1].display_name}")).to_contain_text(
+        "Creates provisioning policy Standard desktops"
+    )
+    page.get_by_role("button", name="Apply to 2 tenants").click()
+    results = page.get_by_role("table", name="Each tenant's result")
+    for tenant in tenants:
+        expect(results.get_by_role("row", name=re.compile(f"^{tenant.display_name}"))).to_contain_text(
+            "Applied", timeout=WAIT_MS
+        )
+    expect(results).to_contain_text("Standard desktops created")
+    tab.shot("the roll-out, each tenant's result")
+    tab.assert_accessible("a roll-out")
+
+    # a new version: the review says each field's change, its present value beside the new one
+    newer = owner_api.patch(
+        f"/templates/{made['id']}",
+        {"fields": {**POLICY, "enableSingleSignOn": False}},
+        headers={"If-Match": made["etag"]},
+    )
+    assert newer.status_code == 200, newer.text
+    page.get_by_role("link", name="See the template and its tenants").click()
+    page.get_by_role("link", name="Review and apply").click()
+    page.get_by_label(tenants[0].display_name, exact=True).check()
+    page.get_by_role("button", name="Review").click()
+    changes = page.get_by_role("list", name="Changes to Standard desktops")
+    expect(changes).to_contain_text("Enable single sign on: Yes → No")
+    tab.shot("the review of a new version: each field old and new")
+    tab.assert_accessible("a new version's review")
+    page.get_by_role("region", name=f"Review of {tenants[0].display_name}").screenshot(
+        path=str(ARTEFACTS / REVIEW_SHOT)
+    )
+    shutil.copyfile(ARTEFACTS / REVIEW_SHOT, PROJECT_ROOT / "docs" / "screenshots" / REVIEW_SHOT)

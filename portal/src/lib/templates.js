@@ -22,3 +22,33 @@ export function fieldRows(fields, parameters) {
     ...parameters.filter((name) => !(name in fields)).map((name) => ({ id: name, name, value: null, parameter: true })),
   ];
 }
+
+const TENANT_TARGET = /^tenants\.(\d+)\.(?:parameters\.)?([^.]+)/;
+
+/** An apply's refusal per tenant: `{general, tenants: {tenantId: {fields: {parameter: message}, general}}}`, from the
+ * form errors of `errorsByField` (targets `tenants.0.parameters.siteId`), `order` the tenants as the body sent them. */
+export function errorsByTenant(errors, order) {
+  const tenants = Object.fromEntries(order.map((tenantId) => [tenantId, { fields: {}, general: [] }]));
+  const general = [...errors.general];
+  for (const [target, message] of Object.entries(errors.fields)) {
+    const found = TENANT_TARGET.exec(target);
+    const tenant = found && tenants[order[Number(found[1])]];
+    if (!tenant) general.push(message);
+    else if (found[2] === 'tenantId') tenant.general.push(message);
+    else tenant.fields[found[2]] = tenant.fields[found[2]] ? `${tenant.fields[found[2]]} ${message}` : message;
+  }
+  return { general, tenants };
+}
+
+/** A parameter typed as text, as the body takes it: a number, true/false, a JSON list or object, else the text. */
+export function typedValue(text) {
+  const trimmed = String(text ?? '').trim();
+  if (/^(-?\d+(\.\d+)?|true|false|\[.*\]|\{.*\})$/s.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return trimmed;
+    }
+  }
+  return trimmed;
+}

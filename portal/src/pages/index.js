@@ -18,3 +18,4 @@ import './spot-groups.js';
 import './alerts.js';
 import './alert-rules.js';
 import './templates.js';
+import './template-apply.js';

@@ -159,7 +159,7 @@ function Reapply({ application, names }) {
   </div>`;
 }
 
-function RolloutWatch({ rollout, names }) {
+export function RolloutWatch({ rollout, names }) {
   const poll = useResource(templateRollout(rollout.templateId, rollout.id));
   const [done, setDone] = useState(false);
   if (!done && poll.data && poll.data.status !== 'running') {
@@ -202,7 +202,8 @@ function TemplatePage({ params }) {
   if (!found) return html`<${Page} title="Template"><${ErrorBanner} error=${poll.error} />${!poll.error && html`<p class="muted">Loading…</p>`}${back}</${Page}>`;
   const drifting = (applications.data || []).filter((one) => one.drift.length).length;
   return html`<${Page} title=${found.displayName} subtitle=${found.description || `A ${(KIND_NAMES[found.kind] || '').toLowerCase()} template.`}
-      actions=${html`<${AsOf} poll=${applications} />`}>
+      actions=${html`<${AsOf} poll=${applications} />${can('applyTemplate') && html`<a class="button primary"
+        href=${href('/templates/:templateId/apply', { templateId })}>Review and apply</a>`}`}>
     <${ErrorBanner} error=${poll.error} />
     <${Details} items=${[
       ['Kind', KIND_NAMES[found.kind] || words(found.kind)],
