@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorsByTenant, fieldRows, typedValue, valueText } from '../src/lib/templates.js';
+import { errorsByTenant, fieldRows, fieldText, fieldsOf, templateBody, typedValue, valueText } from '../src/lib/templates.js';
 
 test('a value reads in words, never as JSON', () => {
   assert.equal(valueText(null), 'Not set');
@@ -27,4 +27,15 @@ test('a typed parameter takes its type', () => {
   assert.equal(typedValue('true'), true);
   assert.deepEqual(typedValue('["a"]'), ['a']);
   assert.equal(typedValue('FIN-%RAND:5%'), 'FIN-%RAND:5%');
+});
+
+test("a template is made of an object's fields the kind takes, ticked ones as parameters", () => {
+  const policy = { id: 'p1', displayName: 'Std', enableSingleSignOn: true, assignments: [{ id: 'a', groupId: 'g1', assignedDateTime: 'x' }], description: null };
+  const fields = fieldsOf(policy, ['displayName', 'enableSingleSignOn', 'assignments', 'description']);
+  assert.deepEqual(fields, { displayName: 'Std', enableSingleSignOn: true, assignments: [{ groupId: 'g1' }] });
+  const rows = Object.entries(fields).map(([name, value]) => ({ name, original: value, text: fieldText(value), parameter: name === 'assignments' }));
+  rows[0].text = '123';
+  assert.deepEqual(templateBody({ displayName: 'T', description: '', rows }), {
+    displayName: 'T', description: null, fields: { displayName: '123', enableSingleSignOn: true }, parameters: ['assignments'],
+  });
 });

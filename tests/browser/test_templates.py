@@ -16,7 +16,7 @@ from tests.e2e.test_templates import POLICY, rolled_out
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import Tenant
 
-DOCS_SHOT, REVIEW_SHOT = "template-drift.png", "template-review.png"
+DOCS_SHOT, REVIEW_SHOT, PAGE_SHOT = "template-drift.png", "template-review.png", "template-page.png"
 
 
 def drifted_policy_template(api: ApiClient) -> tuple[Tenant, dict[str, Any], dict[str, Any]]:
@@ -190,3 +190,51 @@ def test_a_template_is_reviewed_tenant_by_tenant_then_rolled_out_and_followed(
         path=str(ARTEFACTS / REVIEW_SHOT)
     )
     shutil.copyfile(ARTEFACTS / REVIEW_SHOT, PROJECT_ROOT / "docs" / "screenshots" / REVIEW_SHOT)
+
+
+def test_a_template_is_made_from_a_policy_with_its_fields_and_edited_into_a_new_version(
+    portal: Any, owner_api: ApiClient
+) -> None:
+    tenant = Tenant(owner_api)
+    policy = tenant.policy(displayName="Sales desktops")
+    tab = portal("admin")
+    page = tab.page
+
+    tab.open(f"/tenants/{tenant.id}/policies/{policy['id']}")
+    page.get_by_role("link", name="Make a template").click()
+    expect(page.get_by_role("heading", name="Make a template", level=1)).to_be_visible()
+    expect(page.get_by_label("Template name")).to_have_value("Sales desktops")
+    # the object's own fields, as the create body takes them
+    expect(page.get_by_label("Cloud PC naming template value")).to_have_value("FIN-%USERNAME:4%-%RAND:5%")
+    expect(page.get_by_label("Image type value")).to_have_value("gallery")
+    page.get_by_label("Template name").fill("Sales standard")
+    page.get_by_role("group", name="Assignments").get_by_label("Each tenant fills it in").check()
+    page.get_by_label("Cloud PC naming template value").fill("SALES")  # no %RAND%: refused by the policy's own rule
+    page.get_by_role("button", name="Create template").click()
+    naming = page.get_by_label("Cloud PC naming template value")
+    expect(naming).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".field", has=naming).locator(".field-error")).to_be_visible()
+    tab.shot("making a template: the server's refusal at its field")
+    tab.assert_accessible("making a template from a policy")
+    assert all(t["displayName"] != "Sales standard" for t in owner_api.get("/templates").json()["value"])
+
+    naming.fill("SLS-%USERNAME:4%-%RAND:5%")
+    page.get_by_role("button", name="Create template").click()
+    expect(page.get_by_role("heading", name="Sales standard", level=1)).to_be_visible()
+    fields = page.get_by_role("table", name="Fields of version 1")
+    expect(fields.get_by_role("row", name=re.compile("^Assignments"))).to_contain_text("Each tenant fills it in")
+    expect(fields.get_by_role("row", name=re.compile("^Cloud PC naming template"))).to_contain_text("SLS-%USERNAME")
+    tab.shot("the template made from the policy")
+    page.screenshot(path=str(ARTEFACTS / PAGE_SHOT))  # the top of the page: its fields and parameters
+    shutil.copyfile(ARTEFACTS / PAGE_SHOT, PROJECT_ROOT / "docs" / "screenshots" / PAGE_SHOT)
+
+    # an edit of its fields is the next version; the first stays readable
+    page.get_by_role("link", name="Edit", exact=True).click()
+    page.get_by_label("Enable single sign on value").fill("true")
+    page.get_by_role("button", name="Save as a new version").click()
+    sso = re.compile("^Enable single sign on")
+    expect(page.get_by_role("table", name="Fields of version 2").get_by_role("row", name=sso)).to_contain_text("Yes")
+    page.get_by_label("Version shown").select_option(label="Version 1")
+    expect(page.get_by_role("table", name="Fields of version 1").get_by_role("row", name=sso)).to_contain_text("No")
+    tab.shot("version 2, and version 1 still readable")
+    tab.assert_accessible("a template's versions")

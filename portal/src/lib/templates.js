@@ -52,3 +52,33 @@ export function typedValue(text) {
   }
   return trimmed;
 }
+
+// how an object's read body says a field the create body takes otherwise: a policy's assignments carry their ids
+const AS_CREATED = { assignments: (list) => list.map((one) => ({ groupId: one.groupId })) };
+
+/** The fields a template of the kind takes (`names`, the vocabulary's), as an object's read body holds them set. */
+export function fieldsOf(body, names) {
+  return Object.fromEntries(names.filter((name) => body[name] !== null && body[name] !== undefined && body[name] !== '')
+    .map((name) => [name, AS_CREATED[name] ? AS_CREATED[name](body[name]) : body[name]]));
+}
+
+/** A field's value as its text box shows it: text as it is, anything else as JSON. */
+export const fieldText = (value) => (value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value));
+
+/** The text back as the body takes it: the value it came from when unchanged, text for a text field, else JSON. */
+export function fieldValue(text, original) {
+  if (original !== undefined && text === fieldText(original)) return original;
+  if (typeof original === 'string') return text;
+  return typedValue(text);
+}
+
+/** A template body from the form: the ticked fields are parameters, the others' values (left empty: not set) fields. */
+export function templateBody({ displayName, description, rows }) {
+  const fields = {};
+  const parameters = [];
+  for (const row of rows) {
+    if (row.parameter) parameters.push(row.name);
+    else if (row.text.trim() !== '') fields[row.name] = fieldValue(row.text, row.original);
+  }
+  return { displayName, description: description || null, fields, parameters };
+}

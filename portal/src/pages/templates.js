@@ -203,7 +203,8 @@ function TemplatePage({ params }) {
   const drifting = (applications.data || []).filter((one) => one.drift.length).length;
   return html`<${Page} title=${found.displayName} subtitle=${found.description || `A ${(KIND_NAMES[found.kind] || '').toLowerCase()} template.`}
       actions=${html`<${AsOf} poll=${applications} />${can('applyTemplate') && html`<a class="button primary"
-        href=${href('/templates/:templateId/apply', { templateId })}>Review and apply</a>`}`}>
+        href=${href('/templates/:templateId/apply', { templateId })}>Review and apply</a>`}
+      ${can('updateTemplate') && html`<a class="button secondary" href=${href('/templates/:templateId/edit', { templateId })}>Edit</a>`}`}>
     <${ErrorBanner} error=${poll.error} />
     <${Details} items=${[
       ['Kind', KIND_NAMES[found.kind] || words(found.kind)],
