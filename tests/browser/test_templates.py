@@ -67,6 +67,7 @@ def test_a_templates_drift_is_shown_field_by_field_kept_as_an_override_and_reapp
     expect(sso).to_contain_text("Yes")  # the template's
     expect(sso).to_contain_text("No")  # the tenant's
     expect(application).to_contain_text("1 field differs from the template")
+    expect(application.locator("dd", has_text="Assignments")).to_contain_text("staff")  # the group by its name
     tab.shot("a tenant's drift, field by field")
     tab.assert_accessible("a template with drift")
     application.screenshot(path=str(ARTEFACTS / DOCS_SHOT))
@@ -114,12 +115,19 @@ def test_a_template_fits_a_phone(portal: Any, owner_api: ApiClient) -> None:
         "a template": (f"/templates/{made['id']}", "Enable single sign on"),
         "a tenant's templates": (f"/tenants/{tenant.id}/templates", "Enable single sign on"),
         "the templates": ("/templates", made["displayName"]),
+        "editing a template": (f"/templates/{made['id']}/edit", "Cloud PC naming template value"),
+        "applying a template": (f"/templates/{made['id']}/apply", tenant.display_name),
     }
     for name, (path, text) in shown.items():
         tab.open(path)
         expect(page.get_by_role("main").get_by_text(text).first).to_be_visible()
+        if name == "applying a template":
+            page.get_by_label(tenant.display_name, exact=True).check()
+            page.get_by_role("button", name="Review").click()
+            expect(page.get_by_role("region", name=f"Review of {tenant.display_name}")).to_be_visible()
         assert page.evaluate("() => document.scrollingElement.scrollWidth - innerWidth") <= 0, name
         tab.shot(name)
+        tab.assert_accessible(f"{name} on a phone")
 
 
 def test_a_template_is_reviewed_tenant_by_tenant_then_rolled_out_and_followed(

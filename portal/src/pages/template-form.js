@@ -27,7 +27,8 @@ function formErrors(error, parameters) {
   for (const [target, message] of Object.entries(found.fields)) {
     const parameter = /^parameters\.(\d+)$/.exec(target);
     const name = parameter ? `fields.${parameters[Number(parameter[1])]}` : target.replace(/^(fields\.[^.]+)\..*$/, '$1');
-    fields[name] = fields[name] ? `${fields[name]} ${message}` : message;
+    const said = message.replace(/^(\w+): (\w)/, (whole, field, first) => (name.toLowerCase().endsWith(field.toLowerCase()) ? first.toUpperCase() : whole));
+    fields[name] = fields[name] ? `${fields[name]} ${said}` : said;
   }
   return { fields, general: found.general };
 }

@@ -5,7 +5,9 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { href, page } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, confirm, useForm } from '../ui.js';
+import { tenantPath } from '../api.js';
+import { GroupName } from '../groups.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, NameOf, Notice, Page, confirm, useForm } from '../ui.js';
 import { dateTime, plural, words } from '../lib/format.js';
 import { KIND_NAMES, fieldRows, valueText } from '../lib/templates.js';
 import { useResource } from '../models/resource.js';
@@ -169,6 +171,21 @@ export function RolloutWatch({ rollout, names }) {
   return html`<${RolloutProgress} templateId=${rollout.templateId} rolloutId=${rollout.id} names=${names} />`;
 }
 
+// a tenant's parameters that name its own objects, by their names
+const NAMED = {
+  assignments: (tenantId, value) => value.map((one) => html`<${GroupName} tenantId=${tenantId} groupId=${one.groupId} /> `),
+  groupIds: (tenantId, value) => value.map((id) => html`<${GroupName} tenantId=${tenantId} groupId=${id} /> `),
+  siteId: (tenantId, id) => html`<${NameOf} path=${tenantPath(tenantId, 'sites', id)} id=${id} kind="Site" />`,
+  imageSetId: (tenantId, id) => html`<${NameOf} path=${tenantPath(tenantId, 'imageSets', id)} id=${id} kind="Image set" />`,
+};
+
+function Parameters({ tenantId, parameters }) {
+  const entries = Object.entries(parameters);
+  if (!entries.length) return 'None';
+  return html`<ul class="plain">${entries.map(([name, value]) => html`<li><strong>${words(name)}</strong>:
+    ${NAMED[name] && value ? NAMED[name](tenantId, value) : html`<span class="value">${valueText(value)}</span>`}</li>`)}</ul>`;
+}
+
 /** One tenant's application: its object, version, drift field by field, overrides. */
 function Application({ application, names, templateId, showTemplate = false }) {
   const behind = application.version < application.latestVersion;
@@ -179,7 +196,7 @@ function Application({ application, names, templateId, showTemplate = false }) {
       ['Object', `${KIND_NAMES[application.kind] || words(application.kind)} ${application.objectName}${application.objectMissing ? ' (no longer there)' : ''}`],
       ['Version', `${application.version}${behind ? ` (latest is ${application.latestVersion})` : ' (latest)'}`],
       ['Applied', dateTime(application.appliedDateTime)],
-      ['Parameters', html`<span class="value">${valueText(application.parameters)}</span>`],
+      ['Parameters', html`<${Parameters} tenantId=${application.tenantId} parameters=${application.parameters} />`],
     ]} />
     ${application.drift.length
       ? html`<${Notice} kind="warning">${application.drift.length === 1 ? '1 field differs' : `${application.drift.length} fields differ`} from the template.</${Notice}>
