@@ -6,7 +6,7 @@ test('a value reads in words, never as JSON', () => {
   assert.equal(valueText(null), 'Not set');
   assert.equal(valueText(false), 'No');
   assert.equal(valueText([{ groupId: 'g1' }, { groupId: 'g2' }]), 'Group ID: g1; Group ID: g2');
-  assert.equal(valueText([{ domainJoinType: 'azureADJoin', regionName: 'westeurope' }]), 'Domain join type: azureADJoin, Region name: westeurope');
+  assert.equal(valueText([{ domainJoinType: 'azureADJoin', regionName: 'westeurope' }]), 'Domain join type: Microsoft Entra join, Region name: westeurope');
   assert.equal(valueText([]), 'None');
 });
 

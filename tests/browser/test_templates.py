@@ -8,15 +8,26 @@ import re
 import shutil
 from typing import Any
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTEFACTS, PHONE, WAIT_MS
+from tests.browser.test_admin_words import GUID, VISIBLE_TEXT
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.test_templates import POLICY, rolled_out
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import Tenant
 
 DOCS_SHOT, REVIEW_SHOT, PAGE_SHOT = "template-drift.png", "template-review.png", "template-page.png"
+
+
+CODES = re.compile(r"provisioningPolicy|spotGroup|fieldNotSet|azureADJoin")
+
+
+def assert_in_words(page: Page, name: str) -> None:
+    """What a reader sees says no kind's, field's or error's code and no GUID (a group, a site by its name)."""
+    texts: list[str] = page.evaluate(VISIBLE_TEXT)
+    coded = [text for text in texts if CODES.search(text) or GUID.search(text)]
+    assert not coded, f"on {name}: {coded}"
 
 
 def drifted_policy_template(api: ApiClient) -> tuple[Tenant, dict[str, Any], dict[str, Any]]:
@@ -70,6 +81,7 @@ def test_a_templates_drift_is_shown_field_by_field_kept_as_an_override_and_reapp
     expect(application.locator("dd", has_text="Assignments")).to_contain_text("staff")  # the group by its name
     tab.shot("a tenant's drift, field by field")
     tab.assert_accessible("a template with drift")
+    assert_in_words(page, "a template with drift")
     application.screenshot(path=str(ARTEFACTS / DOCS_SHOT))
     shutil.copyfile(ARTEFACTS / DOCS_SHOT, PROJECT_ROOT / "docs" / "screenshots" / DOCS_SHOT)
 
@@ -101,6 +113,7 @@ def test_a_templates_drift_is_shown_field_by_field_kept_as_an_override_and_reapp
     expect(mine.get_by_role("table", name=f"Overrides of {policy['displayName']}")).to_contain_text("sso-off")
     tab.shot("a tenant's templates and overrides")
     tab.assert_accessible("a tenant's templates")
+    assert_in_words(page, "a tenant's templates")
     mine.get_by_role("button", name="Remove the override sso-off").click()
     page.get_by_role("dialog").get_by_role("button", name="Remove").click()
     expect(mine.get_by_role("table", name=f"Drift of {policy['displayName']}")).to_contain_text("Enable single sign on")
@@ -162,6 +175,7 @@ def test_a_template_is_reviewed_tenant_by_tenant_then_rolled_out_and_followed(
     expect(page.get_by_role("button", name="Apply to 2 tenants")).to_be_disabled()
     tab.shot("the review: one tenant still has a parameter to fill in")
     tab.assert_accessible("a template's review")
+    assert_in_words(page, "a template's review")
 
     second.get_by_label("Find a group").fill("sta")
     second.get_by_role("button", name="Add staff").click()
@@ -178,6 +192,7 @@ def test_a_template_is_reviewed_tenant_by_tenant_then_rolled_out_and_followed(
     expect(results).to_contain_text("Standard desktops created")
     tab.shot("the roll-out, each tenant's result")
     tab.assert_accessible("a roll-out")
+    assert_in_words(page, "a roll-out")
 
     # a new version: the review says each field's change, its present value beside the new one
     newer = owner_api.patch(

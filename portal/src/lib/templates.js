@@ -1,7 +1,11 @@
 // How a template's fields read in the portal: a field's name and its value in words, and a kind by its name.
+import { JOIN_TYPES } from './configuration.js';
 import { words } from './format.js';
 
 export const KIND_NAMES = { provisioningPolicy: 'Provisioning policy', spotGroup: 'Spot Group' };
+
+// a value that is an enum's code ('userSessions'), which reads as its words; free text is left as typed
+const CODE = /^[a-z]+(?:[A-Z][a-z]+)+$/;
 
 /** A field's value as a sentence part: 'Not set', 'Yes', '3', 'a, b', or an object's entries 'Group ID: g1'. */
 export function valueText(value) {
@@ -12,6 +16,7 @@ export function valueText(value) {
     return Object.entries(value).filter(([, one]) => one !== null && one !== undefined)
       .map(([name, one]) => `${words(name)}: ${valueText(one)}`).join(', ') || 'Not set';
   }
+  if (typeof value === 'string') return JOIN_TYPES[value] || (CODE.test(value) ? words(value) : value);
   return String(value);
 }
 

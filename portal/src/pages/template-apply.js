@@ -9,13 +9,13 @@ import { href, page } from '../router.js';
 import { ActionButton, ErrorBanner, Field, Notice, Page } from '../ui.js';
 import { errorsByField } from '../lib/errors.js';
 import { words } from '../lib/format.js';
-import { KIND_NAMES, errorsByTenant, typedValue, valueText } from '../lib/templates.js';
+import { KIND_NAMES, errorsByTenant, typedValue } from '../lib/templates.js';
 import { imageSetList } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
 import { reviewApply, startRollout, template } from '../models/templates.js';
 import { tenantList } from '../models/tenants.js';
-import { RolloutWatch } from './templates.js';
+import { FieldValue, RolloutWatch } from './templates.js';
 
 const NO_ERRORS = { fields: {}, general: [] };
 // parameters picked from the tenant's own lists; any other is typed
@@ -58,7 +58,7 @@ function ReviewedTenant({ review }) {
       <p><strong>${{ create: 'Creates', update: 'Changes', unchanged: 'Leaves unchanged' }[object.action]}</strong>
         ${` ${(KIND_NAMES[object.kind] || words(object.kind)).toLowerCase()} ${object.name}`}</p>
       ${object.changes.length > 0 && html`<ul aria-label=${`Changes to ${object.name}`}>
-        ${object.changes.map((one) => html`<li><strong>${words(one.field)}</strong>: <span class="value">${valueText(one.current)}</span> → <span class="value">${valueText(one.desired)}</span></li>`)}
+        ${object.changes.map((one) => html`<li><strong>${words(one.field)}</strong>: <${FieldValue} tenantId=${review.tenantId} name=${one.field} value=${one.current} /> → <${FieldValue} tenantId=${review.tenantId} name=${one.field} value=${one.desired} /></li>`)}
       </ul>`}
     </div>`)}
     ${review.missingParameters.length > 0 && html`<${Notice} kind="warning">Still to fill in: ${review.missingParameters.map(words).join(', ')}.</${Notice}>`}

@@ -90,8 +90,8 @@ function DriftTable({ application, templateId }) {
   const mayKeep = can('keepTemplateOverride', application.tenantId);
   const columns = [
     { label: 'Field', render: (change) => words(change.field) },
-    { label: 'Template', render: (change) => html`<span class="value">${valueText(change.desired)}</span>` },
-    { label: "Tenant's", render: (change) => html`<span class="value">${valueText(change.current)}</span>` },
+    { label: 'Template', render: (change) => html`<${FieldValue} tenantId=${application.tenantId} name=${change.field} value=${change.desired} />` },
+    { label: "Tenant's", render: (change) => html`<${FieldValue} tenantId=${application.tenantId} name=${change.field} value=${change.current} />` },
     ...(mayKeep ? [{ label: 'Actions', render: (change) => html`<${KeepOverride} tenantId=${application.tenantId} templateId=${templateId} field=${change.field} />` }] : []),
   ];
   return html`<${DataTable} caption=${`Drift of ${application.objectName}`} columns=${columns} rows=${application.drift} rowKey=${(change) => change.field} />`;
@@ -112,7 +112,7 @@ function Overrides({ application }) {
   const columns = [
     { label: 'Name', render: (override) => override.name },
     { label: 'Field', render: (override) => words(override.field) },
-    { label: 'Kept value', render: (override) => html`<span class="value">${valueText(override.value)}</span>` },
+    { label: 'Kept value', render: (override) => html`<${FieldValue} tenantId=${application.tenantId} name=${override.field} value=${override.value} />` },
     ...(can('removeTemplateOverride', application.tenantId) ? [{ label: 'Actions', render: (override) => html`<${ActionButton} kind="subtle"
       label=${`Remove the override ${override.name}`} busyLabel="Removing…" onClick=${() => remove(override)}>Remove</${ActionButton}>` }] : []),
   ];
@@ -179,11 +179,16 @@ const NAMED = {
   imageSetId: (tenantId, id) => html`<${NameOf} path=${tenantPath(tenantId, 'imageSets', id)} id=${id} kind="Image set" />`,
 };
 
+/** A field's value in words; a tenant's groups, site and image set by their names. */
+export function FieldValue({ tenantId, name, value }) {
+  return NAMED[name] && value ? NAMED[name](tenantId, value) : html`<span class="value">${valueText(value)}</span>`;
+}
+
 function Parameters({ tenantId, parameters }) {
   const entries = Object.entries(parameters);
   if (!entries.length) return 'None';
   return html`<ul class="plain">${entries.map(([name, value]) => html`<li><strong>${words(name)}</strong>:
-    ${NAMED[name] && value ? NAMED[name](tenantId, value) : html`<span class="value">${valueText(value)}</span>`}</li>`)}</ul>`;
+    <${FieldValue} tenantId=${tenantId} name=${name} value=${value} /></li>`)}</ul>`;
 }
 
 /** One tenant's application: its object, version, drift field by field, overrides. */
