@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import ARTEFACTS, PHONE, WAIT_MS
 from tests.browser.test_admin_words import GUID, VISIBLE_TEXT
 from tests.conftest import PROJECT_ROOT
+from tests.e2e.test_spot_groups import group_body, ready_version
 from tests.e2e.test_templates import POLICY, rolled_out
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import Tenant
@@ -261,3 +262,41 @@ def test_a_template_is_made_from_a_policy_with_its_fields_and_edited_into_a_new_
     expect(page.get_by_role("table", name="Fields of version 1").get_by_role("row", name=sso)).to_contain_text("No")
     tab.shot("version 2, and version 1 still readable")
     tab.assert_accessible("a template's versions")
+
+
+def test_a_spot_group_template_is_made_from_its_page_and_reviewed_with_the_tenants_own_lists(
+    portal: Any, owner_api: ApiClient
+) -> None:
+    tenant = Tenant(owner_api)
+    tenant.group("sales", [])
+    image_set_id = ready_version(owner_api, tenant)
+    group = owner_api.created(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id, name="tpl-desks"))
+    tab = portal("admin")
+    page = tab.page
+
+    tab.open(f"{tenant.path}/spotGroups/{group['id']}")
+    page.get_by_role("link", name="Make a template").click()
+    expect(page.get_by_label("Template name")).to_have_value("Sales desktops")
+    page.get_by_label("Template name").fill(f"Desks {tenant.id[:6]}")
+    for parameter in ("Site ID", "Group IDs", "Image set ID"):
+        page.get_by_role("group", name=parameter, exact=True).get_by_label("Each tenant fills it in").check()
+    page.get_by_role("button", name="Create template").click()
+    fields = page.get_by_role("table", name="Fields of version 1")
+    expect(fields.get_by_role("row", name=re.compile("^Image set ID"))).to_contain_text("Each tenant fills it in")
+    expect(fields.get_by_role("row", name=re.compile("^Name"))).to_contain_text("tpl-desks")
+    tab.shot("a Spot Group template, its site, groups and image set filled in by each tenant")
+
+    # the review picks the tenant's own site and image set from lists, and its group by name
+    page.get_by_role("link", name="Review and apply").click()
+    page.get_by_label(tenant.display_name, exact=True).check()
+    mine = page.get_by_role("group", name=tenant.display_name, exact=True)
+    mine.get_by_label("Site ID").select_option(label=tenant.site["displayName"])
+    mine.get_by_label("Image set ID").select_option(value=image_set_id)
+    mine.get_by_label("Find a group").fill("sal")
+    mine.get_by_role("button", name="Add sales").click()
+    page.get_by_role("button", name="Review").click()
+    review = page.get_by_role("region", name=f"Review of {tenant.display_name}")
+    expect(review).to_contain_text("Leaves unchanged Spot Group tpl-desks")  # found by its name: nothing to change
+    tab.shot("a Spot Group template's review: the tenant's own group left as it is")
+    tab.assert_accessible("a Spot Group template's review")
+    assert_in_words(page, "a Spot Group template's review")

@@ -3,6 +3,8 @@ import { JOIN_TYPES } from './configuration.js';
 import { words } from './format.js';
 
 export const KIND_NAMES = { provisioningPolicy: 'Provisioning policy', spotGroup: 'Spot Group' };
+/** A kind inside a sentence: 'provisioning policy', but 'Spot Group' (a name) as it is. */
+export const kindInText = (kind) => ({ provisioningPolicy: 'provisioning policy', spotGroup: 'Spot Group' }[kind] || words(kind).toLowerCase());
 
 // a value that is an enum's code ('userSessions'), which reads as its words; free text is left as typed
 const CODE = /^[a-z]+(?:[A-Z][a-z]+)+$/;

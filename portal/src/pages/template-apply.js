@@ -9,7 +9,7 @@ import { href, page } from '../router.js';
 import { ActionButton, ErrorBanner, Field, Notice, Page } from '../ui.js';
 import { errorsByField } from '../lib/errors.js';
 import { words } from '../lib/format.js';
-import { KIND_NAMES, errorsByTenant, typedValue } from '../lib/templates.js';
+import { kindInText, errorsByTenant, typedValue } from '../lib/templates.js';
 import { imageSetList } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
@@ -56,7 +56,7 @@ function ReviewedTenant({ review }) {
     <h3>${review.tenantName || review.tenantId}</h3>
     ${review.objects.map((object) => html`<div>
       <p><strong>${{ create: 'Creates', update: 'Changes', unchanged: 'Leaves unchanged' }[object.action]}</strong>
-        ${` ${(KIND_NAMES[object.kind] || words(object.kind)).toLowerCase()} ${object.name}`}</p>
+        ${` ${kindInText(object.kind)} ${object.name}`}</p>
       ${object.changes.length > 0 && html`<ul aria-label=${`Changes to ${object.name}`}>
         ${object.changes.map((one) => html`<li><strong>${words(one.field)}</strong>: <${FieldValue} tenantId=${review.tenantId} name=${one.field} value=${one.current} /> → <${FieldValue} tenantId=${review.tenantId} name=${one.field} value=${one.desired} /></li>`)}
       </ul>`}

@@ -7,7 +7,7 @@ import { go, href, page } from '../router.js';
 import { ActionButton, ErrorBanner, FIELD_PROBLEM, Field, Page } from '../ui.js';
 import { errorsByField } from '../lib/errors.js';
 import { words } from '../lib/format.js';
-import { KIND_NAMES, fieldText, fieldsOf, templateBody } from '../lib/templates.js';
+import { kindInText, fieldText, fieldsOf, templateBody } from '../lib/templates.js';
 import { policy } from '../models/policies.js';
 import { useResource } from '../models/resource.js';
 import { spotGroup } from '../models/spot-groups.js';
@@ -73,7 +73,7 @@ function TemplateForm({ kind, initial, onSave, saveLabel }) {
         type=${row.text.length > 60 ? 'textarea' : 'text'} rows=${3} />`}
       ${row.parameter && form.errors.fields[`fields.${row.name}`] && html`<p class="field-error">${form.errors.fields[`fields.${row.name}`]}</p>`}
     </fieldset>`)}
-    <p class="muted">A ${(KIND_NAMES[kind] || '').toLowerCase()} template.</p>
+    <p class="muted">A ${kindInText(kind)} template.</p>
     <div class="wizard-actions">
       <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">${saveLabel}</${ActionButton}>
     </div>
@@ -96,7 +96,7 @@ function NewTemplate({ query }) {
     const saved = await createTemplate({ ...made, kind: query.kind });
     go('/templates/:templateId', { templateId: saved.id });
   };
-  return html`<${Page} title="Make a template" subtitle=${`From the ${(KIND_NAMES[query.kind] || '').toLowerCase()} ${source.name(body)}: its fields, for every tenant the template is applied to.`}>
+  return html`<${Page} title="Make a template" subtitle=${`From the ${kindInText(query.kind)} ${source.name(body)}: its fields, for every tenant the template is applied to.`}>
     <${TemplateForm} kind=${query.kind} initial=${initial} onSave=${create} saveLabel="Create template" />
   </${Page}>`;
 }
