@@ -31,6 +31,13 @@ const GROUPS = {
 /** One tenant's parameters: `values` as the body takes them, `set(name, value)`. */
 function TenantParameters({ tenant, parameters, values, errors, set }) {
   const form = { values, errors, set };
+  // the body holds a group's id only: the names the picker found are kept here for its list of chosen groups
+  const [groupNames, setGroupNames] = useState({});
+  const named = (groups) => groups.map((group) => ({ ...group, displayName: groupNames[group.id] }));
+  const pickGroups = (name, groups) => {
+    setGroupNames((old) => ({ ...old, ...Object.fromEntries(groups.map((group) => [group.id, group.displayName])) }));
+    set(name, groups.length ? GROUPS[name].write(groups) : undefined);
+  };
   return html`<fieldset class="card wide">
     <legend>${tenant.displayName}</legend>
     <${ErrorBanner} error=${errors.general} title="Refused" />
@@ -38,7 +45,7 @@ function TenantParameters({ tenant, parameters, values, errors, set }) {
     ${parameters.map((name) => {
       if (GROUPS[name]) {
         return html`<${GroupPicker} tenantId=${tenant.id} label=${words(name)} error=${errors.fields[name]}
-          value=${GROUPS[name].read(values[name])} onChange=${(groups) => set(name, groups.length ? GROUPS[name].write(groups) : undefined)} />`;
+          value=${named(GROUPS[name].read(values[name]))} onChange=${(groups) => pickGroups(name, groups)} />`;
       }
       const listed = LISTED[name];
       if (listed) {
