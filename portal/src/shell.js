@@ -23,6 +23,7 @@ const TENANT_NAV = [
   ['User settings', '/tenants/:tenantId/userSettings', 'listUserSettings'],
   ['Image sets', '/tenants/:tenantId/imageSets', 'listImageSets'],
   ['Spot Groups', '/tenants/:tenantId/spotGroups', 'listSpotGroups'],
+  ['Templates', '/tenants/:tenantId/templates', 'listAppliedTemplates'],
   ['Sites', '/tenants/:tenantId/sites', 'listSites'],
   ['Settings', '/tenants/:tenantId/settings', 'getTenant'],
   ['Onboarding', '/tenants/:tenantId/onboarding', 'getTenantOnboarding'],
@@ -80,6 +81,7 @@ function Navigation({ tenantId }) {
       ${link('Overview', '/')}
       ${link('Tenants', '/tenants')}
       ${link('Cloud PCs of every tenant', '/cloudPCs')}
+      ${can('listTemplates') && link('Templates', '/templates')}
     </ul>
     ${tenantId && html`<h2 class="nav-heading">${tenant?.displayName || 'Tenant'}</h2>
       <ul>

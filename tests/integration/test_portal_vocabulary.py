@@ -60,6 +60,7 @@ SUBSETS = {
     "IMAGE_VERSION": ("ImageSetVersion", "status"),
     "CONNECTION": ("Connection", "healthCheckStatus"),
 }
+TEMPLATE_FIELDS = {"provisioningPolicy": "PolicyTemplateFields", "spotGroup": "SpotGroupTemplateFields"}
 DEFAULTS = {"SPOT_GROUP_DEFAULTS": ("SpotGroupCreate", ("vmSize", "maxSessionsPerHost"))}
 # the number fields a form shows the range (and the default) of: each schema's whole numbers
 RANGES = {
@@ -161,6 +162,9 @@ def vocabulary(document: dict[str, Any]) -> dict[str, Any]:
     # who may call each operation, and the backend that alone serves it: the portal hides what would fail without
     # waiting for the document at start
     operations = [operation for methods in document["paths"].values() for operation in methods.values()]
+    # the fields a template of each kind may set (the create body's, each optional): a template made from an object
+    # takes these of its body
+    found["TEMPLATE_FIELDS"] = {kind: list(schemas[model]["properties"]) for kind, model in TEMPLATE_FIELDS.items()}
     found["OPERATION_ACCESS"] = {operation["operationId"]: operation["x-access"] for operation in operations}
     # the unit of each rule kind that takes a threshold: the rules service's own table (the document says only that
     # a threshold is a whole number), so the form asks for it where the server will

@@ -23,7 +23,7 @@ export function duration(ms) {
 
 // names and initialisms that keep their capitals when an identifier becomes words
 const NAMES = Object.fromEntries(['Entra', 'Intune', 'Teams', 'Windows', 'Azure', 'Spot', 'VM', 'VMs', 'OS', 'VDI', 'NIC',
-  'AVD', 'ARM', 'SKU', 'FSLogix', 'DNS', 'URL', 'ID', 'PC', 'PCs', 'Windows 365'].map((name) => [name.toLowerCase().replace(' ', ''), name]));
+  'AVD', 'ARM', 'SKU', 'FSLogix', 'DNS', 'URL', 'ID', 'IDs', 'PC', 'PCs', 'Windows 365'].map((name) => [name.toLowerCase().replace(' ', ''), name]));
 
 /** 'provisionedWithWarnings' -> 'Provisioned with warnings'; 'joinEntra' -> 'Join Entra'; 'createVm' -> 'Create VM' */
 export function words(value) {

@@ -18,3 +18,6 @@ import './image-sets.js';
 import './spot-groups.js';
 import './alerts.js';
 import './alert-rules.js';
+import './template-form.js';
+import './templates.js';
+import './template-apply.js';

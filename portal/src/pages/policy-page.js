@@ -142,6 +142,7 @@ export function PolicyPage({ params, query }) {
   const config = policy.domainJoinConfigurations[0] || {};
   return html`<${Page} title=${policy.displayName} subtitle=${policy.description || 'Provisioning policy'}
       actions=${html`<${AsOf} poll=${poll} /><a class="button secondary" href=${cloudPcs}>Cloud PCs of this policy</a>
+        ${can('createTemplate') && html`<a class="button secondary" href=${href('/templates/new', {}, { kind: 'provisioningPolicy', tenantId, objectId: policy.id })}>Make a template</a>`}
         ${can('deleteProvisioningPolicy', tenantId) && html`<${ActionButton} kind="danger" onClick=${remove} busyLabel="Deleting…">Delete</${ActionButton}>`}`}>
     <p><a href=${list}>All provisioning policies</a></p>
     ${message && html`<${Notice} kind="success">${message} <a href=${cloudPcs}>Follow its Cloud PCs</a>.</${Notice}>`}

@@ -260,7 +260,8 @@ export function SpotGroupPage({ params, query }) {
   const busy = SPOT_GROUP_BUSY.includes(group.status);
   const mayEdit = can('updateSpotGroup', tenantId);
   return html`<${Page} title=${group.friendlyName} subtitle=${`${group.name} · ${words(group.userType)} · host pool ${group.hostPoolName}`}
-      actions=${html`<${AsOf} poll=${poll} />`}>
+      actions=${html`<${AsOf} poll=${poll} />${can('createTemplate') && html`<a class="button secondary"
+        href=${href('/templates/new', {}, { kind: 'spotGroup', tenantId, objectId: group.id })}>Make a template</a>`}`}>
     <p><a href=${list}>All Spot Groups</a></p>
     <${Areas} group=${group} tenantId=${tenantId} />
     ${saved && html`<${Notice} kind="success">${saved}</${Notice}>`}
