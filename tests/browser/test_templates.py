@@ -86,6 +86,13 @@ def test_a_templates_drift_is_shown_field_by_field_kept_as_an_override_and_reapp
     application.screenshot(path=str(ARTEFACTS / DOCS_SHOT))
     shutil.copyfile(ARTEFACTS / DOCS_SHOT, PROJECT_ROOT / "docs" / "screenshots" / DOCS_SHOT)
 
+    # the overview counts it in the tenant's row, a link to the tenant's templates
+    tab.open("/")
+    tenant_row = page.get_by_role("row").filter(has=page.get_by_role("link", name=tenant.display_name, exact=True))
+    drifted = tenant_row.get_by_role("link", name="1 template drifted")
+    expect(drifted).to_have_attribute("href", re.compile(f"/tenants/{tenant.id}/templates$"))
+    tab.open(f"/templates/{made['id']}")
+
     # kept as a named override: the drift goes, the override is listed with the tenant's value
     sso.get_by_role("button", name="Keep as override: Enable single sign on").click()
     page.get_by_role("button", name="Keep", exact=True).click()

@@ -64,6 +64,7 @@ function Overview() {
     { label: 'Spot Groups not ready', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/spotGroups', { tenantId: row.tenantId }), row.spotGroups.notReady, ['Spot Group not ready', 'Spot Groups not ready']) },
     { label: 'Open alerts', class: 'number attention', render: (row) => html`${count(href('/tenants/:tenantId/alerts', { tenantId: row.tenantId }), row.activeAlerts, ['open alert', 'open alerts'])}
       <${MostSevere} tenantId=${row.tenantId} alert=${row.mostSevereAlert} />` },
+    { label: 'Templates drifted', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/templates', { tenantId: row.tenantId }), row.driftedTemplates, ['template drifted', 'templates drifted']) },
     { label: 'Work refused', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/onboarding', { tenantId: row.tenantId }), row.refusedWork.length, 'work refused for want of a permission') },
   ];
   const totals = (rows || []).reduce((sum, row) => ({
