@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, RootModel, StringConstraints, create_mode
 from pydantic.fields import FieldInfo
 
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, union_tags
+from shared.models.cloud_pc_actions import BulkActionCounts
 from shared.models.json_schema import omittable
 from shared.models.policies import AssignRequest, ProvisioningPolicyCreate
 from shared.models.spot_groups import SpotGroupCreate
@@ -31,9 +32,17 @@ def _partial(name: str, model: type[BaseModel], noun: str, **extra: FieldInfo) -
         optional = copy(info)
         optional.default, optional.default_factory = None, None
         fields[field_name] = (info.annotation, optional)  # left out, not null: a null is a value of the kind's own
-    schema = {"json_schema_extra": model.model_config.get("json_schema_extra")}  # the kind's rules across fields
+    across = model.model_config.get("json_schema_extra") or {}  # the kind's rules across fields
+
+    def described(schema: dict[str, Any]) -> None:
+        schema.update(across)  # type: ignore[arg-type]
+        for field_schema in schema.get("properties", {}).values():
+            field_schema.pop("default", None)  # a field left out is left to tenants, not given its kind's default
+
     doc = f"A template's share of a {noun}."
-    return create_model(name, __base__=InputModel, __doc__=doc, __cls_kwargs__=schema, **fields)
+    return create_model(
+        name, __base__=InputModel, __doc__=doc, __cls_kwargs__={"json_schema_extra": described}, **fields
+    )
 
 
 class TemplateBody(InputModel):
@@ -206,12 +215,6 @@ RolloutStatus = Literal["running", "succeeded", "partiallySucceeded", "failed"]
 RolloutItemStatus = Literal["pending", "running", "succeeded", "failed"]
 
 
-class RolloutCounts(ApiModel):
-    succeeded: int = 0
-    failed: int = 0
-    running: int = 0
-
-
 class RolloutItem(ApiModel):
     """One tenant of a roll-out: its result per object, or why it failed."""
 
@@ -229,5 +232,5 @@ class TemplateRollout(Resource):
     version: int
     status: RolloutStatus = "running"
     requested_by: str = ""
-    counts: RolloutCounts = RolloutCounts()
+    counts: BulkActionCounts = BulkActionCounts()  # the tenants, counted as a bulk action's items are
     results: list[RolloutItem] = []

@@ -19,7 +19,6 @@ from shared.errors import DomainError, ErrorDetail, NotFound, ValidationFailed
 from shared.models.cloud_pc_actions import (
     ActionError,
     BulkAction,
-    BulkActionCounts,
     BulkActionCreate,
     BulkActionItem,
     BulkActionName,
@@ -31,6 +30,7 @@ from shared.ports.queues import BulkActionQueue
 from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
+from shared.services.engine.item_counts import counts_of, status_of
 from shared.services.engine.phased import HOLD_WAIT_S, held_wait
 
 CHUNK = 10  # items applied at once: enough to be quick, few enough to leave the host's workers to others
@@ -86,24 +86,10 @@ def review(ports: cloud_pc_actions.CloudPcActionPorts, tenant_id: str, request: 
     return BulkActionReview(action=request.action, counts=counts_of(items), results=items)
 
 
-def counts_of(items: list[BulkActionItem]) -> BulkActionCounts:
-    return BulkActionCounts(
-        succeeded=sum(1 for i in items if i.status == "succeeded"),
-        failed=sum(1 for i in items if i.status == "failed"),
-        running=sum(1 for i in items if i.status in ("pending", "running")),
-    )
-
-
 def summarized(bulk: BulkAction, items: list[BulkActionItem]) -> BulkAction:
     """The bulk action with its counts, its status from them, and (for one bulk action) its results."""
     counts = counts_of(items)
-    if counts.running:
-        status = "running"
-    elif not counts.failed:
-        status = "succeeded"
-    else:
-        status = "failed" if not counts.succeeded else "partiallySucceeded"
-    return BULK_ACTIONS.move(bulk, "summarize", status, counts=counts, results=items)
+    return BULK_ACTIONS.move(bulk, "summarize", status_of(counts), counts=counts, results=items)
 
 
 def _failed(cloud_pc_id: str, error: Exception) -> BulkActionItem:

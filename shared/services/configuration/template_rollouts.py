@@ -23,7 +23,6 @@ from shared.models.templates import (
     ObjectResult,
     Override,
     OverrideCreate,
-    RolloutCounts,
     RolloutItem,
     Template,
     TemplateApplication,
@@ -37,6 +36,7 @@ from shared.models.validation import validation_details
 from shared.services.configuration.configurable import Configurable, ConfigurationPorts, Work, field_changes
 from shared.services.configuration.rollout_transitions import ROLLOUT_ITEMS, ROLLOUTS
 from shared.services.configuration.templates import TemplatePorts, kind_of
+from shared.services.engine import item_counts
 
 Body = dict[str, Any]
 
@@ -280,23 +280,10 @@ class Applied:
     work: tuple[Work, ...] = ()
 
 
-def counts_of(items: list[RolloutItem]) -> RolloutCounts:
-    return RolloutCounts(
-        succeeded=sum(1 for i in items if i.status == "succeeded"),
-        failed=sum(1 for i in items if i.status == "failed"),
-        running=sum(1 for i in items if i.status in ("pending", "running")),
-    )
-
-
 def summarized(rollout: TemplateRollout, items: list[RolloutItem]) -> TemplateRollout:
-    counts = counts_of(items)
-    if counts.running:
-        status = "running"
-    elif not counts.failed:
-        status = "succeeded"
-    else:
-        status = "failed" if not counts.succeeded else "partiallySucceeded"
-    return ROLLOUTS.move(rollout, "summarize", status, counts=counts, results=items)
+    """The roll-out with its counts, its status from them, and each tenant's result."""
+    counts = item_counts.counts_of(items)
+    return ROLLOUTS.move(rollout, "summarize", item_counts.status_of(counts), counts=counts, results=items)
 
 
 def run(ports: RolloutPorts, template_id: str, rollout_id: str, start: Callable[[list[Work]], None]) -> TemplateRollout:

@@ -7,6 +7,7 @@ The face: the modules named here are what the rest of the app may import; the ot
 
 __all__ = [
     "coalescing",
+    "item_counts",
     "mail_senders",
     "phased",
     "refused_work",
