@@ -108,7 +108,7 @@ def blueprint(
     )
     def list_applications(req: ApiRequest) -> dict[str, Any]:
         applications = ports.templates.list_applications_of(req.param("templateId"))
-        return page_of(req, [rollouts.applied_template(ports, a) for a in applications], None)
+        return page_of(req, rollouts.applied_list(ports, applications), None)
 
     @routes.post(
         f"{TEMPLATE}/apply",

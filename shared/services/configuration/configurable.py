@@ -156,7 +156,7 @@ def _assignments(obj: ProvisioningPolicy | UserSetting) -> list[Body]:
 
 
 def _groups_missing(ports: ConfigurationPorts, tenant_id: str, body: Body) -> None:
-    request = AssignRequest.model_validate({"assignments": body.get("assignments", [])})
+    request = _assign_request(body)
     problems = [
         ErrorDetail("groupNotFound", f"Group '{a.group_id}' does not exist.", f"assignments[{index}].groupId")
         for index, a in enumerate(request.assignments)
@@ -229,33 +229,69 @@ DEVICE_IMAGES = Configurable[DeviceImage](
 )
 
 
+# a kind assigned to groups (policies, user settings): its settings saved, then its assignments, each by its service
+
+Made = Callable[[Body, bool], Any]  # the settings and dry_run: the object made or changed
+Assign = Callable[[str, AssignRequest, bool], Any]  # its id, the groups and dry_run: the object assigned
+
+
+def _assign_request(body: Body) -> AssignRequest:
+    return AssignRequest.model_validate({"assignments": body.get("assignments", [])})
+
+
+def _create_assigned(
+    ports: ConfigurationPorts, tenant_id: str, body: Body, dry_run: bool, *, make: Made, assign: Assign
+) -> Written:
+    """Made, then assigned to the body's groups; a dry run checks the groups exist instead of assigning."""
+    settings = _without(body, "assignments")
+    if dry_run:
+        _groups_missing(ports, tenant_id, body)
+        return Written(make(settings, True))
+    made = make(settings, False)
+    if body.get("assignments"):
+        made = assign(made.id, _assign_request(body), False)
+    return Written(made)
+
+
+def _patch_assigned(obj: Any, body: Body, dry_run: bool, *, update: Made, assign: Assign) -> Written:
+    """The settings the body changes, then its assignments when it names them."""
+    changed = obj
+    settings = _without(body, "assignments")
+    if settings:
+        changed = update(settings, dry_run)
+    if "assignments" in body:
+        changed = assign(obj.id, _assign_request(body), dry_run)
+    return Written(changed)
+
+
 # provisioning policies, with the groups they are assigned to
 
 
 def _create_policy(ports: ConfigurationPorts, tenant_id: str, body: Body, dry_run: bool) -> Written:
-    data = ProvisioningPolicyCreate.model_validate(_without(body, "assignments"))
-    if dry_run:
-        _groups_missing(ports, tenant_id, body)
-        return Written(policies.create_policy(ports, tenant_id, data, dry_run=True))
-    made = policies.create_policy(ports, tenant_id, data)
-    if body.get("assignments"):
-        request = AssignRequest.model_validate({"assignments": body["assignments"]})
-        made, _ = policies.assign_policy(ports, tenant_id, made.id, request)
-    return Written(made)
+    return _create_assigned(
+        ports,
+        tenant_id,
+        body,
+        dry_run,
+        make=lambda settings, dry: policies.create_policy(
+            ports, tenant_id, ProvisioningPolicyCreate.model_validate(settings), dry_run=dry
+        ),
+        assign=lambda made_id, request, dry: policies.assign_policy(ports, tenant_id, made_id, request, dry_run=dry)[0],
+    )
 
 
 def _patch_policy(
     ports: ConfigurationPorts, tenant_id: str, obj: ProvisioningPolicy, body: Body, dry_run: bool
 ) -> Written:
-    changed = obj
-    settings = _without(body, "assignments")
-    if settings:
-        patch = ProvisioningPolicyUpdate.model_validate(settings)
-        changed = policies.update_policy(ports, tenant_id, obj.id, patch, if_match=obj.etag, dry_run=dry_run)
-    if "assignments" in body:
-        request = AssignRequest.model_validate({"assignments": body["assignments"]})
-        changed, _ = policies.assign_policy(ports, tenant_id, obj.id, request, dry_run=dry_run)
-    return Written(changed)
+    return _patch_assigned(
+        obj,
+        body,
+        dry_run,
+        update=lambda settings, dry: policies.update_policy(
+            ports, tenant_id, obj.id, ProvisioningPolicyUpdate.model_validate(settings), if_match=obj.etag, dry_run=dry
+        ),
+        assign=lambda made_id, request, dry: policies.assign_policy(ports, tenant_id, made_id, request, dry_run=dry)[0],
+    )
 
 
 POLICIES = Configurable[ProvisioningPolicy](
@@ -277,29 +313,35 @@ POLICIES = Configurable[ProvisioningPolicy](
 
 def _create_user_setting(ports: ConfigurationPorts, tenant_id: str, body: Body, dry_run: bool) -> Written:
     backend = ports.backends.of(tenant_id)
-    data = UserSettingCreate.model_validate(_without(body, "assignments"))
-    if dry_run:
-        _groups_missing(ports, tenant_id, body)
-        return Written(backend.create_user_setting(ports, tenant_id, data, dry_run=True))
-    made = backend.create_user_setting(ports, tenant_id, data, dry_run=False)
-    if body.get("assignments"):
-        request = AssignRequest.model_validate({"assignments": body["assignments"]})
-        made = backend.assign_user_setting(ports, tenant_id, made.id, request, dry_run=False)
-    return Written(made)
+    return _create_assigned(
+        ports,
+        tenant_id,
+        body,
+        dry_run,
+        make=lambda settings, dry: backend.create_user_setting(
+            ports, tenant_id, UserSettingCreate.model_validate(settings), dry_run=dry
+        ),
+        assign=lambda made_id, request, dry: backend.assign_user_setting(
+            ports, tenant_id, made_id, request, dry_run=dry
+        ),
+    )
 
 
 def _patch_user_setting(
     ports: ConfigurationPorts, tenant_id: str, obj: UserSetting, body: Body, dry_run: bool
 ) -> Written:
-    backend, changed = ports.backends.of(tenant_id), obj
-    settings = _without(body, "assignments")
-    if settings:
-        patch = UserSettingUpdate.model_validate(settings)
-        changed = backend.update_user_setting(ports, tenant_id, obj.id, patch, if_match=obj.etag, dry_run=dry_run)
-    if "assignments" in body:
-        request = AssignRequest.model_validate({"assignments": body["assignments"]})
-        changed = backend.assign_user_setting(ports, tenant_id, obj.id, request, dry_run=dry_run)
-    return Written(changed)
+    backend = ports.backends.of(tenant_id)
+    return _patch_assigned(
+        obj,
+        body,
+        dry_run,
+        update=lambda settings, dry: backend.update_user_setting(
+            ports, tenant_id, obj.id, UserSettingUpdate.model_validate(settings), if_match=obj.etag, dry_run=dry
+        ),
+        assign=lambda made_id, request, dry: backend.assign_user_setting(
+            ports, tenant_id, made_id, request, dry_run=dry
+        ),
+    )
 
 
 USER_SETTINGS = Configurable[UserSetting](

@@ -317,8 +317,29 @@ def run(ports: RolloutPorts, template_id: str, rollout_id: str, start: Callable[
 def applied_template(ports: RolloutPorts, application: TemplateApplication) -> AppliedTemplate:
     """An application with its drift: each field whose value is not the applied version's (with the tenant's
     parameters and overrides), and whether a newer version waits to be applied."""
-    template = ports.templates.get_template(application.template_id)
-    version = ports.templates.get_version(template.id, application.version)
+    [applied] = applied_list(ports, [application])
+    return applied
+
+
+def applied_list(ports: RolloutPorts, applications: list[TemplateApplication]) -> list[AppliedTemplate]:
+    """applied_template of each, every template and version they name read once."""
+    templates: dict[str, Template] = {}
+    versions: dict[tuple[str, int], TemplateVersion] = {}
+    shown = []
+    for application in applications:
+        template_id, number = application.template_id, application.version
+        if template_id not in templates:
+            templates[template_id] = ports.templates.get_template(template_id)
+        if (template_id, number) not in versions:
+            versions[template_id, number] = ports.templates.get_version(template_id, number)
+        template, version = templates[template_id], versions[template_id, number]
+        shown.append(_with_drift(ports, application, template, version))
+    return shown
+
+
+def _with_drift(
+    ports: RolloutPorts, application: TemplateApplication, template: Template, version: TemplateVersion
+) -> AppliedTemplate:
     kind = kind_of(template)
     shown = AppliedTemplate(**dict(application), latest_version=template.version)
     current = _object_of(ports, kind, application.tenant_id, application, application.object_name)
@@ -333,7 +354,7 @@ def applied_template(ports: RolloutPorts, application: TemplateApplication) -> A
 
 
 def applied_templates(ports: RolloutPorts, tenant_id: str) -> list[AppliedTemplate]:
-    return [applied_template(ports, a) for a in ports.templates.list_applications(tenant_id)]
+    return applied_list(ports, ports.templates.list_applications(tenant_id))
 
 
 def application_of(ports: RolloutPorts, tenant_id: str, template_id: str) -> TemplateApplication:
