@@ -7,6 +7,11 @@ window.addEventListener('load', () => {
     deepLinking: false,
     persistAuthorization: false,
     tryItOutEnabled: false,
+    // 156 operations and 255 schemas: drawn all at once they take seconds of a browser's main thread, so each
+    // group opens when asked, and the schemas are read where an operation uses them
+    docExpansion: 'none',
+    defaultModelsExpandDepth: -1,
+    filter: true,
   });
   // Swagger UI leaves its server chooser without a name; a screen reader would announce a bare "combo box"
   const root = document.getElementById('swagger-ui');

@@ -222,6 +222,7 @@ def _python_whitespace() -> str:
     return char_class(code_point_ranges(lambda code: not 0xD800 <= code <= 0xDFFF and chr(code).isspace()))[1:-1]
 
 
+@cache
 def _trimmed_whitespace() -> str:
     """What pydantic trims from a string (`str_strip_whitespace`): Unicode's White_Space, which is Python's `isspace`
     without the four information separators U+001C to U+001F."""
