@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorsByTenant, fieldRows, fieldText, fieldsOf, templateBody, typedValue, valueText } from '../src/lib/templates.js';
+import { aTemplateOf, errorsByTenant, fieldRows, fieldText, fieldsOf, templateBody, typedValue, valueText } from '../src/lib/templates.js';
 
 test('a value reads in words, never as JSON', () => {
   assert.equal(valueText(null), 'Not set');
@@ -38,4 +38,10 @@ test("a template is made of an object's fields the kind takes, ticked ones as pa
   assert.deepEqual(templateBody({ displayName: 'T', description: '', rows }), {
     displayName: 'T', description: null, fields: { displayName: '123', enableSingleSignOn: true }, parameters: ['assignments'],
   });
+});
+
+test("a kind's template opens a sentence with its article", () => {
+  assert.equal(aTemplateOf('provisioningPolicy'), 'A provisioning policy template');
+  assert.equal(aTemplateOf('alertRule'), 'An alert rule template');
+  assert.equal(aTemplateOf('spotGroup'), 'A Spot Group template');
 });

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel, Field, RootModel, StringConstraints, create_model
 from pydantic.fields import FieldInfo
 
+from shared.models.alerts import AlertRuleCreate
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, union_tags
 from shared.models.cloud_pc_actions import BulkActionCounts
 from shared.models.json_schema import omittable
@@ -18,7 +19,7 @@ from shared.models.spot_groups import SpotGroupCreate
 from shared.models.tenants import ReclaimRule
 from shared.models.user_settings import UserSettingCreate
 
-TemplateKind = Literal["provisioningPolicy", "spotGroup", "userSetting", "reclaimSettings"]
+TemplateKind = Literal["provisioningPolicy", "spotGroup", "userSetting", "reclaimSettings", "alertRule"]
 OverrideName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][A-Za-z0-9]{0,63}$")]  # a top-level field of a body
 MAX_ROLLOUT_TENANTS = 500
@@ -80,11 +81,15 @@ UserSettingTemplateFields = _partial(
     assignments=AssignRequest.model_fields["assignments"],
 )
 ReclaimTemplateFields = _partial("ReclaimTemplateFields", ReclaimRule, "tenant's reclaim rule")
+AlertRuleTemplateFields = _partial(
+    "AlertRuleTemplateFields", AlertRuleCreate, "tenant's alert rule (e-mail channels only)"
+)
 FIELDS_OF: dict[str, type[InputModel]] = {
     "provisioningPolicy": PolicyTemplateFields,
     "spotGroup": SpotGroupTemplateFields,
     "userSetting": UserSettingTemplateFields,
     "reclaimSettings": ReclaimTemplateFields,
+    "alertRule": AlertRuleTemplateFields,
 }
 KIND_TEMPLATES = [_kind_template(kind, fields) for kind, fields in FIELDS_OF.items()]
 union_tags(*KIND_TEMPLATES, by="kind")

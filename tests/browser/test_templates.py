@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTEFACTS, PHONE, WAIT_MS
 from tests.browser.test_admin_words import GUID, VISIBLE_TEXT
+from tests.browser.test_alerts import UNANSWERED_HOOK
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.test_spot_groups import group_body, ready_version
 from tests.e2e.test_templates import POLICY, rolled_out
@@ -320,3 +321,31 @@ def test_a_spot_group_template_is_made_from_its_page_and_reviewed_with_the_tenan
     tab.shot("a Spot Group template's review: the tenant's own group left as it is")
     tab.assert_accessible("a Spot Group template's review")
     assert_in_words(page, "a Spot Group template's review")
+
+
+def test_an_alert_rule_template_is_made_from_a_tenants_rule_without_its_webhook(
+    portal: Any, owner_api: ApiClient
+) -> None:
+    tenant = Tenant(owner_api, onboard=False)
+    hook = {"kind": "webhook", "url": UNANSWERED_HOOK, "secret": "a-webhook-secret-of-the-tenant"}
+    rule = owner_api.created(
+        f"{tenant.path}/alertRules",
+        {"displayName": "Grace ending", "kind": "graceEndingSoon", "threshold": 24, "channels": [hook]},
+    )
+    tab = portal("admin")
+    page = tab.page
+
+    tab.open(f"{tenant.path}/alertRules/{rule['id']}")
+    page.get_by_role("link", name="Make a template").click()
+    expect(page.get_by_label("Template name")).to_have_value("Grace ending")
+    # the webhook's secret is a credential, which a template never keeps: its channel is left out
+    expect(page.get_by_label("Channels value")).to_have_value("[]")
+    page.get_by_label("Template name").fill(f"Grace {tenant.id[:6]}")
+    page.get_by_role("button", name="Create template").click()
+    expect(page.get_by_role("heading", name=f"Grace {tenant.id[:6]}", level=1)).to_be_visible()
+    fields = page.get_by_role("table", name="Fields of version 1")
+    expect(fields.get_by_role("row", name=re.compile("^Threshold"))).to_contain_text("24")
+    expect(page.locator("main")).to_contain_text("Alert rule")
+    tab.shot("an alert rule template made from a tenant's rule, its webhook left out")
+    tab.assert_accessible("an alert rule template")
+    assert_in_words(page, "an alert rule template")

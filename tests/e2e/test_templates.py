@@ -174,3 +174,12 @@ def test_bad_templates_and_applies_name_each_field_and_save_nothing(api: ApiClie
     assert api.get(f"/templates/{template['id']}/rollouts").json()["value"] == []
     stale = api.patch(f"/templates/{template['id']}", {"description": "x"}, headers={"If-Match": '"stale"'})
     assert stale.status_code == 412, stale.text
+
+    teams = {"kind": "teams", "url": "https://teams.example.com/noc"}  # its address is the key: kept in Key Vault only
+    rule = {"displayName": "Failures", "kind": "provisioningFailed", "channels": [teams]}
+    refused = api.post("/templates", {"displayName": "Alerts", "kind": "alertRule", "fields": rule})
+    assert refused.status_code == 400, refused.text
+    assert [(d["code"], d["target"]) for d in refused.json()["error"]["details"]] == [
+        ("credentialInTemplate", "fields.channels[0]")
+    ]
+    assert "teams.example.com" not in api.get("/templates").text

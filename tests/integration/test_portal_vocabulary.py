@@ -60,7 +60,11 @@ SUBSETS = {
     "IMAGE_VERSION": ("ImageSetVersion", "status"),
     "CONNECTION": ("Connection", "healthCheckStatus"),
 }
-TEMPLATE_FIELDS = {"provisioningPolicy": "PolicyTemplateFields", "spotGroup": "SpotGroupTemplateFields"}
+TEMPLATE_FIELDS = {
+    "provisioningPolicy": "PolicyTemplateFields",
+    "spotGroup": "SpotGroupTemplateFields",
+    "alertRule": "AlertRuleTemplateFields",
+}
 DEFAULTS = {"SPOT_GROUP_DEFAULTS": ("SpotGroupCreate", ("vmSize", "maxSessionsPerHost"))}
 # the number fields a form shows the range (and the default) of: each schema's whole numbers
 RANGES = {

@@ -9,10 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from shared.errors import Conflict, ValidationFailed
+from shared.models.alerts import AlertRuleUpdate
 from shared.models.policies import ProvisioningPolicyUpdate
 from shared.models.templates import OverrideCreate, Template, TemplateApply, TemplateCreate, TemplateUpdate
 from shared.models.validation import validation_details
 from shared.services.configuration import policies, template_rollouts, templates
+from shared.services.monitoring import alert_rules
 from tests.fakes import Fakes
 from tests.fakes.seed import GALLERY_IMAGE, REGION, tenant
 
@@ -58,14 +60,17 @@ def groups_of(tenant_id: str) -> dict[str, Any]:
 
 def apply(fakes: Fakes, template: Template, *tenant_ids: str, **given: Any) -> Any:
     """A roll-out to the tenants, run to its end."""
-    request = TemplateApply.model_validate({"tenants": [groups_of(t) for t in tenant_ids], **given})
+    return roll_out(fakes, template, {"tenants": [groups_of(t) for t in tenant_ids], **given})
+
+
+def roll_out(fakes: Fakes, template: Template, body: dict[str, Any]) -> Any:
+    request = TemplateApply.model_validate(body)
     items = template_rollouts.checked_request(ports(fakes), template, request)
     rollout = fakes.templates.create_rollout(
         template_rollouts.new_rollout(ports(fakes), template, request, "me"), items
     )
     started: list[Any] = []
-    summary = template_rollouts.run(ports(fakes), template.id, rollout.id, started.extend)
-    return summary
+    return template_rollouts.run(ports(fakes), template.id, rollout.id, started.extend)
 
 
 def refused_targets(error: pytest.ExceptionInfo[ValidationFailed]) -> list[str | None]:
@@ -246,16 +251,90 @@ def test_a_reclaim_template_sets_each_tenants_one_rule(fakes: Fakes) -> None:
         "fields": {"enabled": True, "unusedDays": 45, "noticeDays": 7},
     }
     template = templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
-    request = TemplateApply.model_validate({"tenants": [{"tenantId": t} for t in TENANTS]})
-    review = template_rollouts.review(ports(fakes), template, request)
+    request = {"tenants": [{"tenantId": t} for t in TENANTS]}
+    review = template_rollouts.review(ports(fakes), template, TemplateApply.model_validate(request))
     assert {(t.objects[0].action, t.objects[0].name) for t in review.tenants} == {("update", "reclaim")}
-    rollout = fakes.templates.create_rollout(
-        template_rollouts.new_rollout(ports(fakes), template, request, "me"),
-        template_rollouts.checked_request(ports(fakes), template, request),
-    )
-    assert template_rollouts.run(ports(fakes), template.id, rollout.id, lambda work: None).status == "succeeded"
+    assert roll_out(fakes, template, request).status == "succeeded"
     for tenant_id in TENANTS:
         rule = fakes.tenants.get_tenant(tenant_id).reclaim
         assert rule is not None and (rule.enabled, rule.unused_days, rule.notice_days) == (True, 45, 7)
         [applied] = template_rollouts.applied_templates(ports(fakes), tenant_id)
         assert (applied.object_id, applied.drift) == (tenant_id, [])
+
+
+def alert_template(fakes: Fakes, **fields: Any) -> Template:
+    """A standard failure rule; each tenant gives its channels (a mailbox of its own sends the e-mail)."""
+    body = {
+        "displayName": "Failures",
+        "kind": "alertRule",
+        "fields": {
+            "displayName": "Provisioning failures",
+            "kind": "provisioningFailed",
+            "severity": "critical",
+            **fields,
+        },
+        "parameters": ["channels"],
+    }
+    for tenant_id in TENANTS:
+        fakes.notices.mailboxes.add((tenant_id, "alerts@msp.example"))
+    return templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
+
+
+def test_an_alert_rule_template_makes_each_tenants_rule_and_keeps_its_own_teams_channel_as_an_override(
+    fakes: Fakes,
+) -> None:
+    template = alert_template(fakes)
+    noc = [{"kind": "email", "mailbox": "alerts@msp.example", "to": ["noc@msp.example"]}]
+    request = {"tenants": [{"tenantId": t, "parameters": {"channels": noc}} for t in TENANTS]}
+    assert roll_out(fakes, template, request).status == "succeeded"
+    for tenant_id in TENANTS:
+        [rule] = fakes.alerts.list_all_alert_rules(tenant_id)
+        assert (rule.display_name, rule.severity, [c.kind for c in rule.channels]) == (
+            "Provisioning failures",
+            "critical",
+            ["email"],
+        )
+    # the customer adds its own Teams channel to its rule: a credential, kept in Key Vault, never in the template
+    [rule] = fakes.alerts.list_all_alert_rules("contoso")
+    teams = {"kind": "teams", "url": "https://teams.example.com/contoso"}
+    patch = AlertRuleUpdate.model_validate({"channels": [*noc, teams]})
+    alert_rules.update_alert_rule(ports(fakes), "contoso", rule.id, patch, if_match=rule.etag, dry_run=False)
+    [drifted] = template_rollouts.applied_templates(ports(fakes), "contoso")
+    assert [change.field for change in drifted.drift] == ["channels"]
+    template_rollouts.keep_override(
+        ports(fakes), "contoso", template.id, OverrideCreate(name="own Teams channel", field="channels")
+    )
+    newer = templates.update_template(
+        ports(fakes),
+        template.id,
+        TemplateUpdate.model_validate({"fields": {**template.fields, "severity": "warning"}}),
+        if_match=None,
+    )
+    assert roll_out(fakes, newer, {"tenants": [{"tenantId": t} for t in TENANTS]}).status == "succeeded"
+    for tenant_id in TENANTS:
+        [rule] = fakes.alerts.list_all_alert_rules(tenant_id)
+        expected = ["email", "teams"] if tenant_id == "contoso" else ["email"]
+        assert (rule.severity, [c.kind for c in rule.channels]) == ("warning", expected)
+    assert list(fakes.secrets.secrets.values()) == ["https://teams.example.com/contoso"]
+    assert "teams.example.com/contoso" not in repr(fakes.templates.list_applications("contoso"))
+
+
+def test_a_template_and_a_tenants_parameters_never_hold_a_credential(fakes: Fakes) -> None:
+    hook = {"kind": "webhook", "url": "https://hooks.example.com/a", "secret": "s3cret-s3cret-s3cret"}
+    body = {
+        "displayName": "Failures",
+        "kind": "alertRule",
+        "fields": {"displayName": "Failures", "kind": "provisioningFailed", "channels": [hook]},
+    }
+    with pytest.raises(ValidationFailed) as refused:
+        templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
+    assert [(d.code, d.target) for d in refused.value.details] == [("credentialInTemplate", "fields.channels[0]")]
+    assert fakes.templates.list_templates()[0] == []
+    template = alert_template(fakes)
+    teams = {"kind": "teams", "url": "https://teams.example.com/x"}
+    request = TemplateApply.model_validate({"tenants": [{"tenantId": "contoso", "parameters": {"channels": [teams]}}]})
+    [review] = template_rollouts.review(ports(fakes), template, request).tenants
+    assert [(p["code"], p["target"]) for p in review.problems] == [("credentialInTemplate", "parameters.channels[0]")]
+    with pytest.raises(ValidationFailed) as refused:
+        template_rollouts.checked_request(ports(fakes), template, request)
+    assert refused_targets(refused) == ["tenants[0].parameters.channels[0]"]

@@ -2,7 +2,9 @@
 import { JOIN_TYPES } from './configuration.js';
 import { words } from './format.js';
 
-export const KIND_NAMES = { provisioningPolicy: 'Provisioning policy', spotGroup: 'Spot Group' };
+export const KIND_NAMES = { provisioningPolicy: 'Provisioning policy', spotGroup: 'Spot Group', alertRule: 'Alert rule' };
+/** 'A provisioning policy template', 'An alert rule template': a kind's template, to open a sentence. */
+export const aTemplateOf = (kind) => `${/^[aeiou]/i.test(kindInText(kind)) ? 'An' : 'A'} ${kindInText(kind)} template`;
 /** A kind inside a sentence: 'provisioning policy', but 'Spot Group' (a name) as it is. */
 export const kindInText = (kind) => ({ provisioningPolicy: 'provisioning policy', spotGroup: 'Spot Group' }[kind] || words(kind).toLowerCase());
 

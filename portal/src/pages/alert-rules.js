@@ -187,7 +187,10 @@ function RulePage({ params }) {
     ['Channels', channelList(rule)],
   ]} />`;
   // a 412's re-read brings the version another admin saved: the form keeps what this one typed, and saves over that
-  return html`<${Page} title=${rule.displayName} subtitle=${rule.description || KINDS[rule.kind]?.watches} actions=${html`<${AsOf} poll=${poll} />`}>
+  const template = can('createTemplate') && html`<a class="button secondary"
+    href=${href('/templates/new', {}, { kind: 'alertRule', tenantId, objectId: rule.id })}>Make a template</a>`;
+  return html`<${Page} title=${rule.displayName} subtitle=${rule.description || KINDS[rule.kind]?.watches}
+      actions=${html`<${AsOf} poll=${poll} />${template}`}>
     <${ErrorBanner} error=${poll.error} />
     ${readOnly || html`<${RuleForm} tenantId=${tenantId} rule=${rule} />`}
     ${back}

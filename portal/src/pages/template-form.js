@@ -1,4 +1,4 @@
-// Making a template from a tenant's provisioning policy or Spot Group (its fields pre-filled from the object's body,
+// Making a template from a tenant's provisioning policy, Spot Group or alert rule (its fields pre-filled from the object's body,
 // each one ticked as a parameter or kept as every tenant's value), and editing a template's fields and parameters,
 // which makes its next version. The server's refusals are shown at their fields.
 import { html } from 'htm/preact';
@@ -7,7 +7,8 @@ import { go, href, page } from '../router.js';
 import { ActionButton, ErrorBanner, FIELD_PROBLEM, Field, Page } from '../ui.js';
 import { errorsByField } from '../lib/errors.js';
 import { words } from '../lib/format.js';
-import { kindInText, fieldText, fieldsOf, templateBody } from '../lib/templates.js';
+import { aTemplateOf, kindInText, fieldText, fieldsOf, templateBody } from '../lib/templates.js';
+import { alertRule } from '../models/alerts.js';
 import { policy } from '../models/policies.js';
 import { useResource } from '../models/resource.js';
 import { spotGroup } from '../models/spot-groups.js';
@@ -15,6 +16,10 @@ import { createTemplate, template, updateTemplate } from '../models/templates.js
 import { TEMPLATE_FIELDS } from '../vocabulary.js';
 
 const NO_ERRORS = { fields: {}, general: [] };
+const emailOnly = (rule) => ({
+  ...rule,
+  channels: rule.channels.filter((channel) => channel.kind === 'email').map(({ kind, mailbox, to }) => ({ kind, mailbox, to })),
+});
 const rowsOf = (fields, parameters = []) => [
   ...Object.entries(fields).map(([name, value]) => ({ name, original: value, text: fieldText(value), parameter: false })),
   ...parameters.map((name) => ({ name, original: undefined, text: '', parameter: true })),
@@ -73,7 +78,7 @@ function TemplateForm({ kind, initial, onSave, saveLabel }) {
         type=${row.text.length > 60 ? 'textarea' : 'text'} rows=${3} />`}
       ${row.parameter && form.errors.fields[`fields.${row.name}`] && html`<p class="field-error">${form.errors.fields[`fields.${row.name}`]}</p>`}
     </fieldset>`)}
-    <p class="muted">A ${kindInText(kind)} template.</p>
+    <p class="muted">${aTemplateOf(kind)}.</p>
     <div class="wizard-actions">
       <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">${saveLabel}</${ActionButton}>
     </div>
@@ -83,13 +88,15 @@ function TemplateForm({ kind, initial, onSave, saveLabel }) {
 const SOURCES = {
   provisioningPolicy: { store: policy, body: (data) => data, name: (body) => body.displayName },
   spotGroup: { store: spotGroup, body: (data) => data.group, name: (body) => body.friendlyName },
+  // a webhook's secret and a Teams address are credentials, which a template never keeps: its e-mail channels only
+  alertRule: { store: alertRule, body: emailOnly, name: (body) => body.displayName },
 };
 
 function NewTemplate({ query }) {
   const source = SOURCES[query.kind];
   const poll = useResource(source && query.tenantId && query.objectId ? source.store(query.tenantId, query.objectId) : null);
   const body = poll.data && source.body(poll.data);
-  if (!source) return html`<${Page} title="Make a template"><p>Make a template from a provisioning policy's or a Spot Group's page.</p></${Page}>`;
+  if (!source) return html`<${Page} title="Make a template"><p>Make a template from a provisioning policy's, a Spot Group's or an alert rule's page.</p></${Page}>`;
   if (!body) return html`<${Page} title="Make a template"><${ErrorBanner} error=${poll.error} />${!poll.error && html`<p class="muted">Loading…</p>`}</${Page}>`;
   const initial = { displayName: source.name(body), description: '', rows: rowsOf(fieldsOf(body, TEMPLATE_FIELDS[query.kind])) };
   const create = async (made) => {

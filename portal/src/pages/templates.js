@@ -9,7 +9,7 @@ import { tenantPath } from '../api.js';
 import { GroupName } from '../groups.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, NameOf, Notice, Page, confirm, useForm } from '../ui.js';
 import { dateTime, plural, words } from '../lib/format.js';
-import { KIND_NAMES, kindInText, fieldRows, valueText } from '../lib/templates.js';
+import { KIND_NAMES, aTemplateOf, fieldRows, valueText } from '../lib/templates.js';
 import { useResource } from '../models/resource.js';
 import {
   appliedTemplates, keepOverride, removeOverride, rolloutDone, startRollout, template, templateApplications, templateList,
@@ -223,7 +223,7 @@ function TemplatePage({ params }) {
   const back = html`<p><a href=${href('/templates')}>Back to the templates</a></p>`;
   if (!found) return html`<${Page} title="Template"><${ErrorBanner} error=${poll.error} />${!poll.error && html`<p class="muted">Loading…</p>`}${back}</${Page}>`;
   const drifting = (applications.data || []).filter((one) => one.drift.length).length;
-  return html`<${Page} title=${found.displayName} subtitle=${found.description || `A ${kindInText(found.kind)} template.`}
+  return html`<${Page} title=${found.displayName} subtitle=${found.description || `${aTemplateOf(found.kind)}.`}
       actions=${html`<${AsOf} poll=${applications} />${can('applyTemplate') && html`<a class="button primary"
         href=${href('/templates/:templateId/apply', { templateId })}>Review and apply</a>`}
       ${can('updateTemplate') && html`<a class="button secondary" href=${href('/templates/:templateId/edit', { templateId })}>Edit</a>`}`}>

@@ -101,6 +101,9 @@ class Configurable(Generic[Obj]):
     name_field: str = "displayName"
     # the kind's rules its service checks that need nothing of a tenant, on the fields a body has
     rules: Callable[[Body], list[ErrorDetail]] = field(default=lambda body: [])
+    # where a body holds a credential (paths such as `channels[1]`): a template and its tenants' parameters are kept
+    # in Table Storage, so they never hold one; the kind's service keeps it in Key Vault when it is given directly
+    credentials: Callable[[Body], list[str]] = field(default=lambda body: [])
 
     @property
     def settable(self) -> frozenset[str]:
@@ -465,6 +468,18 @@ def _rule_without_secrets(body: Body) -> Body:
     return {**body, "channels": [_without(c, "secret") if isinstance(c, dict) else c for c in channels]}
 
 
+def _rule_credentials(body: Body) -> list[str]:
+    """A webhook (signed with its secret) and a Teams channel (its address is the key to post) each hold one."""
+    channels = body.get("channels")
+    if not isinstance(channels, list):
+        return []
+    return [
+        f"channels[{i}]"
+        for i, channel in enumerate(channels)
+        if isinstance(channel, dict) and channel.get("kind") in {"webhook", "teams"}
+    ]
+
+
 ALERT_RULES = Configurable[AlertRule](
     kind="alertRule",
     create_model=AlertRuleCreate,
@@ -481,6 +496,7 @@ ALERT_RULES = Configurable[AlertRule](
         )
     ),
     readable=_rule_without_secrets,
+    credentials=_rule_credentials,
 )
 
 

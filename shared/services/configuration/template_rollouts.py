@@ -35,7 +35,7 @@ from shared.models.templates import (
 from shared.models.validation import validation_details
 from shared.services.configuration.configurable import Configurable, ConfigurationPorts, Work, field_changes
 from shared.services.configuration.rollout_transitions import ROLLOUT_ITEMS, ROLLOUTS
-from shared.services.configuration.templates import TemplatePorts, kind_of
+from shared.services.configuration.templates import TemplatePorts, credential_problems, kind_of
 from shared.services.engine import item_counts
 
 Body = dict[str, Any]
@@ -160,6 +160,7 @@ def review(ports: RolloutPorts, template: Template, request: TemplateApply) -> T
         parameters = _parameters_of(application, given.parameters)
         missing = [name for name in version.parameters if name not in parameters]
         problems = [p for p in parameter_problems(version, parameters, "parameters") if p.code != "missingParameter"]
+        problems += credential_problems(kind, parameters, "parameters")
         if missing or problems:
             reviews.append(shown.model_copy(update={"missing_parameters": missing, "problems": _shown(problems)}))
             continue
@@ -199,6 +200,7 @@ def checked_request(ports: RolloutPorts, template: Template, request: TemplateAp
             continue
         parameters = _parameters_of(ports.templates.find_application(given.tenant_id, template.id), given.parameters)
         missing = parameter_problems(version, parameters, f"{target}.parameters")
+        missing += credential_problems(kind_of(template), parameters, f"{target}.parameters")
         problems += missing or _value_problems(
             kind_of(template), version, parameters, (*TENANTS_AT, index, "parameters")
         )
@@ -376,9 +378,6 @@ def keep_override(ports: RolloutPorts, tenant_id: str, template_id: str, data: O
     application = application_of(ports, tenant_id, template_id)
     template = ports.templates.get_template(template_id)
     kind = kind_of(template)
-    if data.field in application.parameters:
-        message = f"'{data.field}' is a parameter: its value is already this tenant's own."
-        raise ValidationFailed.of(ErrorDetail("isParameter", message, "field"))
     if data.field not in kind.settable:
         raise ValidationFailed.of(ErrorDetail("unknownField", f"A {kind.kind} has no field '{data.field}'.", "field"))
     if any(o.name == data.name for o in application.overrides):
@@ -386,7 +385,12 @@ def keep_override(ports: RolloutPorts, tenant_id: str, template_id: str, data: O
     current = _object_of(ports, kind, tenant_id, application, application.object_name)
     if current is None:
         raise NotFound.resource(kind.kind, application.object_id or application.object_name, "objectId")
-    kept = Override(name=data.name, field=data.field, value=kind.fields(current).get(data.field))
+    present = kind.fields(current).get(data.field)
+    # a parameter is the tenant's own already, unless its value holds a credential, which no parameter may carry
+    if data.field in application.parameters and not kind.credentials({data.field: present}):
+        message = f"'{data.field}' is a parameter: its value is already this tenant's own."
+        raise ValidationFailed.of(ErrorDetail("isParameter", message, "field"))
+    kept = Override(name=data.name, field=data.field, value=present)
     overrides = [o for o in application.overrides if o.field != data.field] + [kept]
     saved = ports.templates.put_application(
         application.model_copy(update={"overrides": overrides}), if_match=application.etag

@@ -37,6 +37,7 @@ def checked(template: Template) -> Template:
         problems += validation_details(refused, ("fields",))
     parameters = template.parameters
     known = kind_of(template).settable
+    problems += credential_problems(kind_of(template), fields, "fields")
     problems += [
         ErrorDetail("unknownField", f"parameters[{i}]: a {template.kind} has no field '{name}'.", f"parameters[{i}]")
         for i, name in enumerate(parameters)
@@ -63,6 +64,18 @@ def checked(template: Template) -> Template:
     if problems:
         raise ValidationFailed.of(*problems)
     return template.model_copy(update={"fields": fields})
+
+
+def credential_problems(kind: Configurable[Any], body: dict[str, Any], under: str) -> list[ErrorDetail]:
+    """Each credential in a template's fields or a tenant's parameters, which are kept as they are given."""
+    message = (
+        "holds a credential, which a template and its parameters never keep (its object keeps it in Key Vault): "
+        f"set it on the tenant's {kind.kind} itself, and keep it there as an override."
+    )
+    return [
+        ErrorDetail("credentialInTemplate", f"{under}.{path}: {message}", f"{under}.{path}")
+        for path in kind.credentials(body)
+    ]
 
 
 def _whole_body_problems(kind: Configurable[Any], fields: dict[str, Any], parameters: list[str]) -> list[ErrorDetail]:
