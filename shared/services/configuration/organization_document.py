@@ -42,6 +42,7 @@ class TemplateKind(Configurable[Template]):
 
     @property
     def fixed(self) -> frozenset[str]:
+        # the create model is a union of the kinds' bodies (one `root`), which the base cannot compare field by field
         return frozenset({"kind"})
 
     def normalized(self, body: Body) -> Body:
