@@ -1,4 +1,5 @@
-"""`cloudpc config export|plan|apply`: a tenant's configuration document read, planned and applied over the API."""
+"""`cloudpc config export|plan|apply`: a tenant's configuration document, or the organization's (`--organization`),
+read, planned and applied over the API."""
 
 from __future__ import annotations
 
@@ -50,6 +51,21 @@ def _read(document: TextIO) -> dict[str, Any]:
     return found
 
 
+def _configuration(tenant: tuple[str, ...], organization: bool) -> str:
+    """The path of TENANT's configuration, or of the organization's: one of them, never both."""
+    if organization == bool(tenant) or len(tenant) > 1:
+        raise click.UsageError("Name one TENANT, or pass --organization instead.")
+    return "configuration" if organization else f"tenants/{tenant[0]}/configuration"
+
+
+# TENANT, or --organization instead: TENANT takes what is before the last argument (as `cp SRC... DST` does), so
+# `plan --organization DOCUMENT` reads DOCUMENT as the document
+tenant_argument = click.argument("tenant", nargs=-1, metavar="[TENANT]")
+organization_option = click.option(
+    "--organization", is_flag=True, help="The organization's configuration (its alert rules and templates)."
+)
+
+
 def _show_plan(plan: dict[str, Any]) -> None:
     marks = {"create": "+", "update": "~"}
     for item in plan["objects"]:
@@ -84,28 +100,31 @@ def cloudpc(context: click.Context, api: str, token: str | None, sign_in: str) -
 
 @cloudpc.group()
 def config() -> None:
-    """A tenant's configuration as one document: export it, plan it, apply it."""
+    """A tenant's configuration, or the organization's, as one document: export it, plan it, apply it."""
 
 
 @config.command()
-@click.argument("tenant")
+@tenant_argument
+@organization_option
 @click.option("--output", "-o", type=click.File("w"), default="-", help="Where to write the document (stdout: -).")
 @click.pass_obj
-def export(api: Api, tenant: str, output: TextIO) -> None:
-    """Write TENANT's configuration document, its objects named by their stable names."""
-    document = api.call("GET", f"tenants/{tenant}/configuration")
+def export(api: Api, tenant: tuple[str, ...], organization: bool, output: TextIO) -> None:
+    """Write TENANT's configuration document (or the organization's), its objects named by their stable names."""
+    document = api.call("GET", _configuration(tenant, organization))
     json.dump(document, output, indent=2, ensure_ascii=False)
     output.write("\n")
 
 
 @config.command()
-@click.argument("tenant")
+@tenant_argument
 @click.argument("document", type=click.File("r"))
+@organization_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as the API answers it.")
 @click.pass_obj
-def plan(api: Api, tenant: str, document: TextIO, as_json: bool) -> None:
-    """Say what DOCUMENT would change in TENANT; exits 0 when nothing, 2 when something, 1 on a problem."""
-    found = api.call("POST", f"tenants/{tenant}/configuration:plan", _read(document))
+def plan(api: Api, tenant: tuple[str, ...], document: TextIO, organization: bool, as_json: bool) -> None:
+    """Say what DOCUMENT would change in TENANT (or the organization); exits 0 when nothing, 2 when something, 1 on a
+    problem."""
+    found = api.call("POST", f"{_configuration(tenant, organization)}:plan", _read(document))
     if as_json:
         click.echo(json.dumps(found, indent=2))
     else:
@@ -114,19 +133,22 @@ def plan(api: Api, tenant: str, document: TextIO, as_json: bool) -> None:
 
 
 @config.command()
-@click.argument("tenant")
+@tenant_argument
 @click.argument("document", type=click.File("r"))
+@organization_option
 @click.option(
     "--if-match",
     help="The configuration version DOCUMENT was planned against (default: the document's own `version`, "
     "that of its export).",
 )
 @click.pass_obj
-def apply(api: Api, tenant: str, document: TextIO, if_match: str | None) -> None:
-    """Apply DOCUMENT to TENANT: refused (nothing saved) if any object has a problem or TENANT changed since."""
+def apply(api: Api, tenant: tuple[str, ...], document: TextIO, organization: bool, if_match: str | None) -> None:
+    """Apply DOCUMENT to TENANT (or the organization): refused (nothing saved) if any object has a problem or the
+    configuration changed since."""
+    path = _configuration(tenant, organization)
     body = _read(document)
     version = str(if_match or body.get("version") or "").removeprefix("W/").strip('"')
     if not version:
         raise click.UsageError("DOCUMENT has no version: pass --if-match with the version it was planned against.")
-    applied = api.call("POST", f"tenants/{tenant}/configuration:apply", body, {"If-Match": f'"{version}"'})
+    applied = api.call("POST", f"{path}:apply", body, {"If-Match": f'"{version}"'})
     _show_plan(applied)

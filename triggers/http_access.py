@@ -134,6 +134,9 @@ ACCESS: dict[str, Access] = {
     "exportConfiguration": READER,
     "planConfiguration": ADMINISTRATOR,
     "applyConfiguration": ADMINISTRATOR,
+    "exportOrganizationConfiguration": Audience.ORGANIZATION_OWNER,  # its alert rules and templates
+    "planOrganizationConfiguration": Audience.ORGANIZATION_OWNER,
+    "applyOrganizationConfiguration": Audience.ORGANIZATION_OWNER,
     # alerts: rules are configuration; an alert is acknowledged by whoever may act on the Cloud PCs it is about
     "createAlertRule": ADMINISTRATOR,
     "listAlertRules": READER,

@@ -1,5 +1,6 @@
-"""HTTP routes of a tenant's configuration as code: export the document, plan it, apply it with If-Match on its
-version; the background work an apply asks for (health checks, image imports, Spot Group runs) started here."""
+"""HTTP routes of configuration as code, a tenant's and the organization's: export the document, plan it, apply it
+with If-Match on its version; the background work a tenant's apply asks for (health checks, image imports, Spot Group
+runs) started here."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from orchestrators.starting import start_background_work
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import SpotGroupPorts
 from shared.services.configuration import documents as service
+from shared.services.configuration import organization_document as organization
 from shared.services.configuration.configurable import AccessFollows, Work
 from shared.services.configuration.documents import ConfigurationDocument, ConfigurationPlan
+from shared.services.configuration.organization_document import OrganizationDocument
 from shared.services.spot_pc.spot_group_access import reconcile_access
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest
@@ -22,6 +25,7 @@ from triggers.http_responses import ApiResponse
 # route templates (which the Functions host uses) treat `:` as special only inside a parameter's braces
 # (https://github.com/dotnet/aspnetcore/issues/51769: `humans:lough` is one literal segment)
 CONFIGURATION = "tenants/{tenantId}/configuration"
+ORGANIZATION_CONFIGURATION = "configuration"
 
 
 async def start_work(client: df.DurableOrchestrationClient, cloud: SpotGroupPorts, work: Work) -> None:
@@ -81,6 +85,49 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
         for work in applied.work:
             await start_work(req.durable, cloud, work)
         version = service.export(ports, tenant_id)["version"]
+        return ApiResponse(200, applied.plan, {"ETag": service.etag_of(version)})
+
+    @routes.get(
+        ORGANIZATION_CONFIGURATION,
+        "exportOrganizationConfiguration",
+        "Export the organization's configuration as one document",
+        description="The organization's alert rules (as a tenant's document holds them) and its templates, each by "
+        "its display name with its kind, description, fields and parameters (no id, version number or date); objects "
+        "in name order. `version` hashes the content and is the ETag: configuration:apply's If-Match.",
+        response=OrganizationDocument,
+    )
+    def export_organization(req: ApiRequest) -> ApiResponse:
+        document = organization.export(ports)
+        return ApiResponse(200, document, {"ETag": service.etag_of(document["version"])})
+
+    @routes.post(
+        f"{ORGANIZATION_CONFIGURATION}:plan",
+        "planOrganizationConfiguration",
+        "Say what an organization's configuration document would change, object by object and field by field; "
+        "nothing is saved",
+        body=OrganizationDocument,
+        response=ConfigurationPlan,
+        review=False,
+    )
+    def plan_organization(req: ApiRequest) -> ConfigurationPlan:
+        return organization.plan(ports, req.body(OrganizationDocument))
+
+    @routes.post(
+        f"{ORGANIZATION_CONFIGURATION}:apply",
+        "applyOrganizationConfiguration",
+        "Apply an organization's configuration document (If-Match: the version it was planned against)",
+        description="Every object is checked before any is written: a problem is a 400 naming each field by its JSON "
+        "path, and nothing is saved. A template that differs gets its next version, as updateTemplate gives it; none "
+        "is rolled out to tenants. Applying the same document again changes nothing; nothing is deleted.",
+        body=OrganizationDocument,
+        response=ConfigurationPlan,
+        conditional=True,
+        if_match_required=True,
+        review=False,
+    )
+    def apply_organization(req: ApiRequest) -> ApiResponse:
+        applied = organization.apply(ports, req.body(OrganizationDocument), if_match=req.if_match)
+        version = organization.export(ports)["version"]
         return ApiResponse(200, applied.plan, {"ETag": service.etag_of(version)})
 
     return bp

@@ -123,6 +123,10 @@ class Configurable(Generic[Obj]):
         checked = self.create_model.model_validate(own).model_dump(mode="json", by_alias=True, exclude_none=True)
         return {k: checked.get(k, v) for k, v in body.items()}
 
+    def shown_changes(self, current: Body, desired: Body) -> list[FieldChange]:
+        """The changes a plan shows of an object: each field `desired` changes."""
+        return field_changes(current, desired)
+
 
 def field_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[FieldChange]:
     """The fields `desired` sets to something other than `current` has; nested objects compare by value, and a field
@@ -138,7 +142,7 @@ def _aliases(model: type[BaseModel]) -> set[str]:
     return {info.alias or name for name, info in model.model_fields.items()}
 
 
-def _pages(read: Callable[[str | None], tuple[list[Obj], str | None]]) -> Iterator[Obj]:
+def all_pages(read: Callable[[str | None], tuple[list[Obj], str | None]]) -> Iterator[Obj]:
     token: str | None = None
     while True:
         items, token = read(token)
@@ -193,7 +197,7 @@ CONNECTIONS = Configurable[Connection](
     create_model=ConnectionCreate,
     update_model=ConnectionUpdate,
     list_all=lambda ports, t: list(
-        _pages(lambda token: ports.connections.list_connections(t, top=100, skip_token=token))
+        all_pages(lambda token: ports.connections.list_connections(t, top=100, skip_token=token))
     ),
     name=lambda c: c.display_name,
     fields=lambda c: _body(c, ConnectionCreate),
@@ -352,7 +356,7 @@ USER_SETTINGS = Configurable[UserSetting](
     create_model=UserSettingCreate,
     update_model=UserSettingUpdate,
     list_all=lambda ports, t: list(
-        _pages(lambda token: ports.user_settings.list_user_settings(t, top=100, skip_token=token))
+        all_pages(lambda token: ports.user_settings.list_user_settings(t, top=100, skip_token=token))
     ),
     name=lambda s: s.display_name,
     fields=lambda s: {**_body(s, UserSettingCreate), "assignments": _assignments(s)},
@@ -388,7 +392,7 @@ def _spot_group_fields(group: SpotGroup) -> Body:
 
 
 def _all_spot_groups(ports: ConfigurationPorts, tenant_id: str) -> list[SpotGroup]:
-    return list(_pages(lambda token: ports.spot_groups.list_spot_groups(tenant_id, top=100, skip_token=token)))
+    return list(all_pages(lambda token: ports.spot_groups.list_spot_groups(tenant_id, top=100, skip_token=token)))
 
 
 SPOT_GROUPS = Configurable[SpotGroup](

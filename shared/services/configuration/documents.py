@@ -1,6 +1,6 @@
-"""A tenant's configuration as one document: exported with every reference by its stable name, planned field by field
-against what is stored, and applied through the registry of configurable kinds. Objects the document leaves out stay:
-an apply never deletes."""
+"""A configuration as one document, a tenant's (every kind of the registry) or the organization's (its alert rules and
+templates): exported with every reference by its stable name, planned field by field against what is stored, and
+applied through the configurable kinds. Objects the document leaves out stay: an apply never deletes."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from shared.services.configuration.document_names import Names, renamed_fields, 
 IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 MAX_OBJECTS = 500  # per section: far more than a tenant keeps (10 connections, 20 images, a handful of policies)
 Section = list[dict[str, Any]]
+Kinds = tuple[Configurable[Any], ...]  # a document's kinds, in the order they are applied
 
 
 class ConfigurationDocument(InputModel):
@@ -66,7 +67,7 @@ class Problem(ApiModel):
 class ConfigurationPlan(ApiModel):
     """What the document would change: an unchanged document plans no create and no update."""
 
-    version: str = Field(description="The tenant's configuration version now: apply's If-Match.")
+    version: str = Field(description="The configuration's version now: apply's If-Match.")
     creates: int = 0
     updates: int = 0
     unchanged: int = 0
@@ -89,6 +90,7 @@ SECTIONS = {
     "spotGroup": "spotGroups",
     "spotGroupSchedule": "spotGroupSchedules",
     "alertRule": "alertRules",
+    "template": "templates",
 }
 SINGLE = {"reclaimSettings"}  # one per tenant: the section is that object, not a list
 # an object's stable name, read off its body in the document's terms
@@ -110,12 +112,13 @@ def _version(sections: Body) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def export(ports: ConfigurationPorts, tenant_id: str) -> Body:
-    """The tenant's configuration document, its objects in name order, and its version (a hash of its content)."""
-    names = Names(ports, tenant_id)
+def export(ports: ConfigurationPorts, owner: str, kinds: Kinds = REGISTRY) -> Body:
+    """The configuration document of `owner` (a tenant's id, or the organization's key) over `kinds`, its objects in
+    name order, and its version (a hash of its content)."""
+    names = Names(ports, owner)
     sections: Body = {}
-    for kind in REGISTRY:
-        objects = sorted(kind.list_all(ports, tenant_id), key=kind.name)
+    for kind in kinds:
+        objects = sorted(kind.list_all(ports, owner), key=kind.name)
         bodies = [with_names(kind.kind, kind.fields(obj), names) for obj in objects]
         sections[SECTIONS[kind.kind]] = bodies[0] if kind.kind in SINGLE else bodies
     return {"version": _version(sections), **sections}
@@ -151,7 +154,7 @@ class _Step:
 
 def _plan_kind(
     ports: ConfigurationPorts,
-    tenant_id: str,
+    owner: str,
     kind: Configurable[Any],
     given: Section,
     names: Names,
@@ -160,11 +163,11 @@ def _plan_kind(
     *,
     check: bool,
 ) -> list[_Step]:
-    """Each object of the section matched by name with the tenant's: to make, to change (the fields that differ), or
+    """Each object of the section matched by name with those stored: to make, to change (the fields that differ), or
     left; with `check`, each change is tried by its service without a save, unless it names an object not yet made."""
     section = SECTIONS[kind.kind]
     existing: dict[str, list[Any]] = {}
-    for obj in kind.list_all(ports, tenant_id):
+    for obj in kind.list_all(ports, owner):
         existing.setdefault(kind.name(obj), []).append(obj)
     steps: list[_Step] = []
     seen: set[str] = set()
@@ -172,7 +175,7 @@ def _plan_kind(
         path = section if kind.kind in SINGLE else f"{section}[{index}]"
         renamed = renamed_fields(kind.kind, raw)
         found: list[ErrorDetail] = []
-        step = _step(ports, tenant_id, kind, raw, names, made, existing, seen, found, check=check)
+        step = _step(ports, owner, kind, raw, names, made, existing, seen, found, check=check)
         problems += [_problem(detail, path, renamed) for detail in found]
         if step is not None and not found:
             steps.append(step)
@@ -181,7 +184,7 @@ def _plan_kind(
 
 def _step(
     ports: ConfigurationPorts,
-    tenant_id: str,
+    owner: str,
     kind: Configurable[Any],
     raw: Body,
     names: Names,
@@ -208,7 +211,7 @@ def _step(
     if resolved.problems:
         return None
     if len(matches) > 1:
-        problems.append(ErrorDetail("ambiguousName", f"This tenant has more than one {kind.kind} named '{name}'."))
+        problems.append(ErrorDetail("ambiguousName", f"There is more than one {kind.kind} named '{name}'."))
         return None
     current = matches[0] if matches else None
     if current is None:
@@ -221,7 +224,7 @@ def _step(
         problems += [ErrorDetail("notUpdatable", f"{f} is set when the {kind.kind} is made.", f) for f in fixed]
         if fixed:
             return None
-        shown = field_changes(
+        shown = kind.shown_changes(
             with_names(kind.kind, stored, names), with_names(kind.kind, kind.readable(desired), names)
         )
         action: Action = "update" if changed else "unchanged"
@@ -229,9 +232,9 @@ def _step(
     if check and _action_of(step) != "unchanged" and not resolved.pending:
         try:  # the service's own checks, nothing saved
             if current is None:
-                kind.create(ports, tenant_id, step.body, True)
+                kind.create(ports, owner, step.body, True)
             else:
-                kind.patch(ports, tenant_id, current, step.body, True)
+                kind.patch(ports, owner, current, step.body, True)
         except ValidationError as exc:
             problems += _pydantic_details(exc)
         except DomainError as exc:
@@ -251,15 +254,15 @@ def _given(kind: Configurable[Any], sections: Body) -> Section:
 
 
 def _run(
-    ports: ConfigurationPorts, tenant_id: str, document: ConfigurationDocument, version: str, *, write: bool
+    ports: ConfigurationPorts, owner: str, document: InputModel, version: str, kinds: Kinds, *, write: bool
 ) -> tuple[ConfigurationPlan, list[Work]]:
-    names, made, problems = Names(ports, tenant_id), dict[str, set[str]](), list[Problem]()
+    names, made, problems = Names(ports, owner), dict[str, set[str]](), list[Problem]()
     sections = document.model_dump(by_alias=True, exclude={"version"})
     plan = ConfigurationPlan(version=version)
     work: list[Work] = []
-    for kind in REGISTRY:
+    for kind in kinds:
         given = _given(kind, sections)
-        for step in _plan_kind(ports, tenant_id, kind, given, names, made, problems, check=not write):
+        for step in _plan_kind(ports, owner, kind, given, names, made, problems, check=not write):
             plan.objects.append(step.planned)
             action = _action_of(step)
             plan.creates += action == "create"
@@ -267,24 +270,24 @@ def _run(
             plan.unchanged += action == "unchanged"
             if write and action != "unchanged":
                 if step.current is None:
-                    written = kind.create(ports, tenant_id, step.body, False)
+                    written = kind.create(ports, owner, step.body, False)
                 else:
-                    written = kind.patch(ports, tenant_id, step.current, step.body, False)
+                    written = kind.patch(ports, owner, step.current, step.body, False)
                 work += written.work
         names.forget(kind.kind)  # what this kind made is named by the next kinds
     plan.problems = problems
     return plan, work
 
 
-def plan(ports: ConfigurationPorts, tenant_id: str, document: ConfigurationDocument) -> ConfigurationPlan:
+def plan(ports: ConfigurationPorts, owner: str, document: InputModel, kinds: Kinds = REGISTRY) -> ConfigurationPlan:
     """What applying `document` would create, change (field by field) or leave, and each problem at its field."""
-    return _run(ports, tenant_id, document, export(ports, tenant_id)["version"], write=False)[0]
+    return _run(ports, owner, document, export(ports, owner, kinds)["version"], kinds, write=False)[0]
 
 
 def apply(
-    ports: ConfigurationPorts, tenant_id: str, document: ConfigurationDocument, *, if_match: str | None
+    ports: ConfigurationPorts, owner: str, document: InputModel, kinds: Kinds = REGISTRY, *, if_match: str | None
 ) -> Applied:
-    """Apply `document` over the tenant's configuration whose version `if_match` is (412 otherwise, 400 without one):
+    """Apply `document` over the configuration of `owner` whose version `if_match` is (412 otherwise, 400 without one):
     every object checked first, then each kind written in turn, so nothing is written when any has a problem (400).
 
     A schedule naming a Spot Group the same document makes is checked by its model alone: its service can check it
@@ -297,18 +300,18 @@ def apply(
                 "If-Match",
             )
         )
-    version = export(ports, tenant_id)["version"]
+    version = export(ports, owner, kinds)["version"]
     if _unquoted(if_match) != version:
         raise PreconditionFailed(
-            "If-Match must be the tenant's configuration version (GET .../configuration gives it as its ETag); "
+            "If-Match must be the configuration's version now (GET .../configuration gives it as its ETag); "
             "read it again, plan, and retry.",
             code="preconditionFailed",
             target="If-Match",
         )
-    checked, _ = _run(ports, tenant_id, document, version, write=False)
+    checked, _ = _run(ports, owner, document, version, kinds, write=False)
     if checked.problems:
         raise ValidationFailed.of(*(ErrorDetail(p.code, p.message, p.target) for p in checked.problems))
-    done, work = _run(ports, tenant_id, document, version, write=True)
+    done, work = _run(ports, owner, document, version, kinds, write=True)
     return Applied(done, work)
 
 
