@@ -15,7 +15,8 @@ from shared.models.base import ApiModel, Description, DisplayName, InputModel, R
 from shared.models.cloud_pc_actions import BulkActionCounts
 from shared.models.json_schema import omittable
 from shared.models.policies import AssignRequest, ProvisioningPolicyCreate
-from shared.models.spot_groups import SpotGroupCreate
+from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
+from shared.models.spot_schedules import SpotGroupSchedule
 from shared.models.tenants import ReclaimRule
 from shared.models.user_settings import UserSettingCreate
 
@@ -73,7 +74,21 @@ PolicyTemplateFields = _partial(
     "provisioning policy (with its assignments)",
     assignments=AssignRequest.model_fields["assignments"],
 )
-SpotGroupTemplateFields = _partial("SpotGroupTemplateFields", SpotGroupCreate, "Spot Group")
+
+
+class SpotGroupWithSchedule(SpotGroupCreate):
+    """A Spot Group as a template makes it: with, for a pooled one, the schedule saved in place of the default."""
+
+    schedule: SpotGroupSchedule | None = None
+
+
+class SpotGroupWithScheduleUpdate(SpotGroupUpdate):
+    schedule: SpotGroupSchedule | None = None
+
+
+SpotGroupTemplateFields = _partial(
+    "SpotGroupTemplateFields", SpotGroupWithSchedule, "Spot Group (with a pooled group's schedule)"
+)
 UserSettingTemplateFields = _partial(
     "UserSettingTemplateFields",
     UserSettingCreate,

@@ -11,12 +11,17 @@ from pydantic import ValidationError
 from shared.errors import Conflict, ValidationFailed
 from shared.models.alerts import AlertRuleUpdate
 from shared.models.policies import ProvisioningPolicyUpdate
+from shared.models.spot_schedules import SpotGroupSchedule
 from shared.models.templates import OverrideCreate, Template, TemplateApply, TemplateCreate, TemplateUpdate
 from shared.models.validation import validation_details
 from shared.services.configuration import policies, template_rollouts, templates
 from shared.services.monitoring import alert_rules
+from shared.services.spot_pc import group_schedules
 from tests.fakes import Fakes
 from tests.fakes.seed import GALLERY_IMAGE, REGION, tenant
+from tests.unit.test_configuration_documents import FRESH, ready_image_set
+from tests.unit.test_configuration_documents import TENANT as DOCUMENT_TENANT
+from tests.unit.test_configuration_documents import world as documents_world
 
 TENANTS = ("contoso", "fabrikam", "tailspin")
 STANDARD = {
@@ -338,3 +343,62 @@ def test_a_template_and_a_tenants_parameters_never_hold_a_credential(fakes: Fake
     with pytest.raises(ValidationFailed) as refused:
         template_rollouts.checked_request(ports(fakes), template, request)
     assert refused_targets(refused) == ["tenants[0].parameters.channels[0]"]
+
+
+def test_a_spot_group_template_saves_each_pooled_groups_schedule_and_sets_it_back_when_reapplied() -> None:
+    ports, fakes = documents_world()
+    schedule = {"timeZone": "Europe/Berlin", "preStaging": {"hosts": 1, "minutesBefore": 30}}
+    fields = {
+        "name": "office",
+        "friendlyName": "Office desktops",
+        "profilePath": r"\\files\profiles",
+        "userType": "pooled",
+        "licenseCount": 2,
+        "imageVersion": "0.0.0",
+        "schedule": schedule,
+    }
+    body = {
+        "displayName": "Office",
+        "kind": "spotGroup",
+        "fields": fields,
+        "parameters": ["siteId", "groupIds", "imageSetId"],
+    }
+    template = templates.create_template(ports, TemplateCreate.model_validate(body))
+    tenants = []
+    for tenant_id, site_id, group_id in (
+        (DOCUMENT_TENANT, "site-westeurope", "engineers-a"),
+        (FRESH, "site-other", "engineers-b"),
+    ):
+        ready_image_set(fakes, tenant_id, site_id)
+        [image_set] = fakes.image_sets.list_image_sets(tenant_id)[0]
+        given = {"siteId": site_id, "groupIds": [group_id], "imageSetId": image_set.id}
+        tenants.append({"tenantId": tenant_id, "parameters": given})
+    assert roll_out(fakes, template, {"tenants": tenants}).status == "succeeded"
+    for tenant_id in (DOCUMENT_TENANT, FRESH):
+        [group] = fakes.spot_groups.list_spot_groups(tenant_id)[0]
+        saved = fakes.spot_group_schedules.find_schedule(tenant_id, group.id)
+        assert saved is not None and (saved.time_zone, saved.pre_staging and saved.pre_staging.hosts) == (
+            "Europe/Berlin",
+            1,
+        )
+    # an admin moves one tenant's schedule to UTC by hand: the drift names the schedule, and a reapply sets it back
+    [group] = fakes.spot_groups.list_spot_groups(FRESH)[0]
+    mine = fakes.spot_group_schedules.find_schedule(FRESH, group.id)
+    group_schedules.save_schedule(
+        ports, group, SpotGroupSchedule.model_validate({"timeZone": "UTC"}), if_match=mine.etag if mine else None
+    )
+    [drifted] = template_rollouts.applied_templates(ports, FRESH)
+    assert [change.field for change in drifted.drift] == ["schedule"]
+    again = roll_out(fakes, template, {"tenants": [{"tenantId": t} for t in (DOCUMENT_TENANT, FRESH)]})
+    assert {(r.tenant_id, r.objects[0].action) for r in again.results} == {
+        (DOCUMENT_TENANT, "unchanged"),
+        (FRESH, "update"),
+    }
+    back = fakes.spot_group_schedules.find_schedule(FRESH, group.id)
+    assert back is not None and back.time_zone == "Europe/Berlin"
+    assert template_rollouts.applied_templates(ports, FRESH)[0].drift == []
+
+    personal = {**body, "displayName": "Personal", "fields": {**fields, "userType": "personal"}}
+    with pytest.raises(ValidationFailed) as refused:
+        templates.create_template(ports, TemplateCreate.model_validate(personal))
+    assert [(d.code, d.target) for d in refused.value.details] == [("notPooled", "fields.schedule")]

@@ -11,7 +11,8 @@ from shared.models.templates import FIELDS_OF, Template, TemplateCreate, Templat
 from shared.models.validation import validation_details
 from shared.ports.new_records import NewRecordPorts
 from shared.ports.template_stores import TemplateStore
-from shared.services.configuration.configurable import BY_KIND, Configurable
+from shared.services.configuration.configurable import Configurable
+from shared.services.configuration.template_kinds import TEMPLATE_KINDS
 from shared.services.engine.updates import update_with_etag
 
 
@@ -21,7 +22,7 @@ class TemplatePorts(NewRecordPorts, Protocol):
 
 
 def kind_of(template: Template) -> Configurable[Any]:
-    return BY_KIND[template.kind]
+    return TEMPLATE_KINDS[template.kind]
 
 
 def checked(template: Template) -> Template:
