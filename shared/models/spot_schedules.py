@@ -113,7 +113,11 @@ class LogOff(InputModel):
     model_config = ConfigDict(
         json_schema_extra={
             "if": {"properties": {"policy": {"const": "notifyThenLogOff"}}, "required": ["policy"]},
-            "then": {"required": ["delayMinutes", "message"]},
+            # given, and not null: null is what the other policies take
+            "then": {
+                "required": ["delayMinutes", "message"],
+                "properties": {"delayMinutes": {"type": "integer"}, "message": {"type": "string"}},
+            },
             "else": {"properties": {"delayMinutes": {"type": "null"}, "message": {"type": "null"}}},
         }
     )

@@ -68,6 +68,15 @@ UNSTATABLE_RULES = {
     "fieldNotSet": "a field the kind needs, neither in a template's fields nor one of its parameters",
     "parameterHasValue": "a template parameter its fields also set",
     "duplicateParameter": "a template parameter named twice",
+    # which of a kind's values hold a credential is the kind's rule (a Teams channel's address, a webhook's secret);
+    # a template's fields take each field's own schema, so the document offers them, and the template refuses them
+    "credentialInTemplate": "a credential in a template's fields or a tenant's parameters",
+    "notPooled": "a schedule in a template of a personal Spot Group",
+    # a schedule's days, dates and phases relate across items: once each, in one set, phases in order of the day
+    "duplicateDay": "a day listed twice in a weekday set",
+    "dayInTwoSets": "a day in two weekday sets",
+    "duplicateDate": "a date listed twice among a schedule's exceptions",
+    "phasesOverlap": "a schedule's phase starting before the one it follows",
     # a view or bulk action across tenants names tenants: which ones the caller holds a role on is state, not shape
     "tenantNotInReach": "names a tenant the caller holds no role on",
     # a usage range's from and to are two dates: JSON Schema cannot order them or count the days between
