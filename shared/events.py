@@ -93,7 +93,9 @@ class AlertEvaluationMessage(InputModel):
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
 
-TimerWorkName = Literal["optimizeSpotGroup", "watchCloudPcUse", "reclaimUnused", "recheckConnection"]
+TimerWorkName = Literal[
+    "optimizeSpotGroup", "watchCloudPcUse", "reclaimUnused", "recheckConnection", "mendCloudPcCopies"
+]
 
 
 class TimerWork(InputModel):

@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     marketplace_refresh_schedule: str = Field(
         default="0 30 3 * * *", description="NCRONTAB of the daily read of each region's marketplace images."
     )
+    copies_mend_schedule: str = Field(
+        default="0 45 2 * * *",
+        description="NCRONTAB of the daily mend of each tenant's sorted copies of its Cloud PCs (the view across "
+        "tenants reads them): a copy for each Cloud PC without one, none for a Cloud PC that is gone.",
+    )
     reclaim_schedule: str = Field(
         default="0 0 * * * *",
         description="NCRONTAB of the reclaim rule's run over the tenants that turned it on (reclaimUnused).",
@@ -309,6 +314,7 @@ class Settings(BaseSettings):
         "usage_report_schedule",
         "alert_evaluation_schedule",
         "reclaim_schedule",
+        "copies_mend_schedule",
         "price_refresh_schedule",
     )
     @classmethod

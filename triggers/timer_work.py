@@ -1,5 +1,6 @@
-"""The timers that fan out (the Spot Group optimization, the use watch, the reclaim rule and the health checks), each
-queueing what is due, and the queue trigger that does one group's, connection's or tenant's share of a tick."""
+"""The timers that fan out (the Spot Group optimization, the use watch, the reclaim rule, the health checks and the
+mend of the Cloud PCs' sorted copies), each queueing what is due, and the queue trigger that does one group's,
+connection's or tenant's share of a tick."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def blueprint(
         "watchCloudPcUse": settings.use_watch_schedule,
         "reclaimUnused": settings.reclaim_schedule,
         "recheckConnection": settings.health_check_schedule,
+        "mendCloudPcCopies": settings.copies_mend_schedule,
     }
 
     def queue(work: TimerWorkName) -> None:
@@ -92,6 +94,13 @@ def blueprint(
         """The checks of each connection unchanged for half a period run again (every 6 hours by default), as
         Windows 365 does."""
         queue("recheckConnection")
+
+    @bp.function_name("mendCloudPcCopies")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.copies_mend_schedule, run_on_startup=False)
+    def mend_cloud_pc_copies(timer: func.TimerRequest) -> None:
+        """Each tenant's sorted copies of its Cloud PCs, which the view across tenants pages through, set right
+        daily: Cloud PCs stored before the copies were (an upgraded deployment) come into it."""
+        queue("mendCloudPcCopies")
 
     async def optimize_group(work: TimerWork, client: df.DurableOrchestrationClient) -> None:
         """A repeated delivery decides again on the hosts' rows, which say what was asked, and writes the tick's
@@ -167,11 +176,18 @@ def blueprint(
                 HealthCheckRun.of(run, push=False),  # Windows 365 re-checks its own: its results are only read
             )
 
+    async def mend_copies(work: TimerWork, client: df.DurableOrchestrationClient) -> None:
+        """A repeated delivery finds the copies set right, and changes nothing."""
+        mended = await asyncio.to_thread(engine.cloud_pcs.mend_copies, work.tenant_id)
+        if mended:
+            log.info("Sorted copies of tenant %s's Cloud PCs: %d set right", work.tenant_id, mended)
+
     handlers: dict[TimerWorkName, Handler] = {
         "optimizeSpotGroup": optimize_group,
         "watchCloudPcUse": watch_tenant,
         "reclaimUnused": reclaim_tenant,
         "recheckConnection": recheck_connection,
+        "mendCloudPcCopies": mend_copies,
     }
 
     @bp.function_name("timerWork")

@@ -25,6 +25,10 @@ class TenantStore(Protocol):
 
     def iter_tenants(self) -> Iterator[Tenant]: ...
 
+    def ids(self) -> list[str]:
+        """Every tenant's id, reading only the keys."""
+        ...
+
     def ids_of_backend(self, backend: BackendName) -> list[str]:
         """The ids of the tenants of `backend`, reading only that column."""
         ...

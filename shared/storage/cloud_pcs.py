@@ -200,6 +200,11 @@ class CloudPcRepository:
             copy.load(cloud_pcs)
         return written
 
+    def mend_copies(self, tenant_id: str) -> int:
+        """The tenant's sorted copies set right against its Cloud PCs (SortedCopy.mend); how many copies changed."""
+        mended = [copy.mend(tenant_id, lambda: self.list_all_cloud_pcs(tenant_id)) for copy in self._copies.values()]
+        return sum(written + removed for written, removed in mended)
+
     # Each write below keeps the sorted copies in step: the row as stored after it, and as it was before when a key
     # may have changed (one point read each; a copy left behind by a crash between the two is set right by the
     # Cloud PC's next write).

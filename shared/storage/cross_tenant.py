@@ -100,6 +100,23 @@ class SortedCopy(Generic[M]):
         self.fences.put_many((Fence(), FENCES, self.key(item)) for item in items if self._fenced(item))
         return self.rows.put_many((item, COPY_PARTITION, self.key(item)) for item in items)
 
+    def mend(self, tenant_id: str, items: Callable[[], list[M]]) -> tuple[int, int]:
+        """The tenant's copies set right against its rows (`items`, read after its copies' keys, so that a copy a
+        writer makes meanwhile is never taken for a stray): the copy of each row that has none (rows stored before
+        the copies were, or whose copy a crash kept from being written), and no copy of a row that is gone or has
+        another key now. A row changed or removed while this runs is set right by its next write, or the next mend.
+        Returns (copies written, copies removed)."""
+        with change_capture.capturing(None):
+            present = set(
+                self.rows.row_keys("PartitionKey eq @p and tenantId eq @t", {"p": COPY_PARTITION, "t": tenant_id})
+            )
+            wanted = {self.key(item): item for item in items()}
+            strays = present - wanted.keys()
+            for key in strays:
+                self.rows.delete(COPY_PARTITION, key)
+            written = self.load(item for key, item in wanted.items() if key not in present)
+        return written, len(strays)
+
     def fence_keys(self, after: str) -> list[str]:
         """The fences above `after`, in order (one query over the small table)."""
         return sorted(self.fences.row_keys("PartitionKey eq @p and RowKey gt @after", {"p": FENCES, "after": after}))

@@ -42,6 +42,9 @@ class TenantRepository:
     def iter_tenants(self) -> Iterator[Tenant]:
         return self._rows.scan()
 
+    def ids(self) -> list[str]:
+        return [row["PartitionKey"] for row in self._rows.columns(["PartitionKey"])]
+
     def ids_of_backend(self, backend: BackendName) -> list[str]:
         rows = self._rows.columns(["PartitionKey", BACKEND])
         return [row["PartitionKey"] for row in rows if (row[BACKEND] or DEFAULT_BACKEND) == backend]

@@ -17,6 +17,7 @@ from shared.models.cloud_pcs import CloudPc
 from shared.models.session_hosts import SessionHost
 from shared.models.spot_groups import SpotGroup
 from shared.storage import cross_tenant
+from shared.storage.tables import EntityRepository
 from tests.conftest import Tokens
 from tests.fakes.seed import PLAN
 from tests.utils.function_client import FunctionClient
@@ -320,3 +321,24 @@ def test_a_bulk_action_across_tenants_names_a_tenant_out_of_reach_and_starts_not
     assert every_page(client, f"/api/tenants/{contoso}/bulkActions") == []
     resize = client.post("/api/bulkActions", {"action": "resize", "tenantIds": [contoso]})
     assert resize.status == 400 and "targetServicePlanId" in resize.text
+
+
+def test_the_daily_mend_brings_cloud_pcs_stored_before_the_copies_in_and_takes_strays_out(
+    client: FunctionClient, three: list[str], services: Services
+) -> None:
+    contoso = three[0]
+    rows = EntityRepository(services.storage, "CloudPcs", CloudPc, kind="Cloud PC")  # the table, without copies
+    [bob] = [pc for pc in services.engine.cloud_pcs.list_all_cloud_pcs(contoso) if pc.display_name == "CPC-Bob"]
+    older = bob.model_copy(update={"id": str(uuid.uuid4()), "display_name": "CPC-Old", "etag": None})
+    rows.put(older, contoso, older.id)  # as an upgraded deployment stored it: no copy
+    rows.delete(contoso, bob.id)  # as a crash between a delete and its copy's would leave it: a stray copy
+
+    def names() -> list[str]:  # every tenant's, read from the copies by name
+        return [row["displayName"] for row in every_page(client, "/api/cloudPCs") if row["tenantId"] == contoso]
+
+    assert names() == ["CPC-Adele", "CPC-Bob"]
+    assert services.engine.cloud_pcs.mend_copies(contoso) == 4  # a copy written and one removed, by name and by user
+    assert names() == ["CPC-Adele", "CPC-Old"]
+    by_user = every_page(client, "/api/cloudPCs?orderBy=userPrincipalName")
+    assert [row["displayName"] for row in by_user if row["tenantId"] == contoso] == ["CPC-Adele", "CPC-Old"]
+    assert services.engine.cloud_pcs.mend_copies(contoso) == 0  # again: nothing to set right

@@ -346,7 +346,8 @@ def test_a_template_and_a_tenants_parameters_never_hold_a_credential(fakes: Fake
 
 
 def test_a_spot_group_template_saves_each_pooled_groups_schedule_and_sets_it_back_when_reapplied() -> None:
-    ports, fakes = documents_world()
+    _, fakes = documents_world()
+    admin = ports(fakes)
     schedule = {"timeZone": "Europe/Berlin", "preStaging": {"hosts": 1, "minutesBefore": 30}}
     fields = {
         "name": "office",
@@ -363,7 +364,7 @@ def test_a_spot_group_template_saves_each_pooled_groups_schedule_and_sets_it_bac
         "fields": fields,
         "parameters": ["siteId", "groupIds", "imageSetId"],
     }
-    template = templates.create_template(ports, TemplateCreate.model_validate(body))
+    template = templates.create_template(admin, TemplateCreate.model_validate(body))
     tenants = []
     for tenant_id, site_id, group_id in (
         (DOCUMENT_TENANT, "site-westeurope", "engineers-a"),
@@ -385,9 +386,9 @@ def test_a_spot_group_template_saves_each_pooled_groups_schedule_and_sets_it_bac
     [group] = fakes.spot_groups.list_spot_groups(FRESH)[0]
     mine = fakes.spot_group_schedules.find_schedule(FRESH, group.id)
     group_schedules.save_schedule(
-        ports, group, SpotGroupSchedule.model_validate({"timeZone": "UTC"}), if_match=mine.etag if mine else None
+        admin, group, SpotGroupSchedule.model_validate({"timeZone": "UTC"}), if_match=mine.etag if mine else None
     )
-    [drifted] = template_rollouts.applied_templates(ports, FRESH)
+    [drifted] = template_rollouts.applied_templates(admin, FRESH)
     assert [change.field for change in drifted.drift] == ["schedule"]
     again = roll_out(fakes, template, {"tenants": [{"tenantId": t} for t in (DOCUMENT_TENANT, FRESH)]})
     assert {(r.tenant_id, r.objects[0].action) for r in again.results} == {
@@ -396,9 +397,9 @@ def test_a_spot_group_template_saves_each_pooled_groups_schedule_and_sets_it_bac
     }
     back = fakes.spot_group_schedules.find_schedule(FRESH, group.id)
     assert back is not None and back.time_zone == "Europe/Berlin"
-    assert template_rollouts.applied_templates(ports, FRESH)[0].drift == []
+    assert template_rollouts.applied_templates(admin, FRESH)[0].drift == []
 
     personal = {**body, "displayName": "Personal", "fields": {**fields, "userType": "personal"}}
     with pytest.raises(ValidationFailed) as refused:
-        templates.create_template(ports, TemplateCreate.model_validate(personal))
+        templates.create_template(admin, TemplateCreate.model_validate(personal))
     assert [(d.code, d.target) for d in refused.value.details] == [("notPooled", "fields.schedule")]

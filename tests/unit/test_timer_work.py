@@ -147,6 +147,10 @@ def test_the_use_watch_queues_each_azure_tenant_and_the_reclaim_rule_each_tenant
         ("reclaimUnused", "w1", None, TICK),
     ]
     assert tables.selected == [["PartitionKey", "cloudPcBackend"], ["PartitionKey", "reclaim"]]
+    tables.queue.sent.clear()
+    assert queue_due(tables.ports, "mendCloudPcCopies", TICK, "0 45 2 * * *") == 5  # every tenant's copies
+    assert {tenant_id for _, tenant_id, _, _ in tables.queue.sent} == {"a1", "a2", "a3", "w1", "w2"}
+    assert tables.selected[-1] == ["PartitionKey"]
 
 
 def test_the_health_checks_are_queued_for_the_connections_unchanged_for_half_a_period(tables: Tables) -> None:
@@ -165,7 +169,7 @@ def test_the_health_checks_are_queued_for_the_connections_unchanged_for_half_a_p
 
 
 def test_nothing_due_queues_nothing(tables: Tables) -> None:
-    for work in ("optimizeSpotGroup", "watchCloudPcUse", "reclaimUnused", "recheckConnection"):
+    for work in ("optimizeSpotGroup", "watchCloudPcUse", "reclaimUnused", "recheckConnection", "mendCloudPcCopies"):
         assert queue_due(tables.ports, work, TICK, FIVE_MINUTES) == 0
     assert tables.queue.sent == []
 
@@ -218,7 +222,16 @@ def dispatcher(monkeypatch: pytest.MonkeyPatch, now: datetime) -> tuple[Any, Rec
     monkeypatch.setattr(timer_work_trigger, "start_all", start_all)
     group = SimpleNamespace(status="ready", name="g1")
     backend = SimpleNamespace(watch_use=recorder("watch", SimpleNamespace(sleeps=[], woken=0)))
-    engine = SimpleNamespace(clock=lambda: now, backends=SimpleNamespace(of_tenant=lambda tenant: backend))
+
+    def mend(tenant_id: str) -> int:
+        recorded.calls.append(("mend", (tenant_id,)))
+        return 0
+
+    engine = SimpleNamespace(
+        clock=lambda: now,
+        backends=SimpleNamespace(of_tenant=lambda tenant: backend),
+        cloud_pcs=SimpleNamespace(mend_copies=mend),
+    )
     ports = SimpleNamespace(
         tenants=SimpleNamespace(find_tenant=lambda tenant_id: tenant(tenant_id)), queue=recorded.queue
     )
@@ -252,10 +265,12 @@ def test_each_message_goes_to_its_works_domain_functions_at_its_tick(monkeypatch
     deliver(handler, recorded, "watchCloudPcUse", None)
     deliver(handler, recorded, "reclaimUnused", None)
     deliver(handler, recorded, "recheckConnection", "c1")
-    (watch, watched), (reclaim, reclaimed), (recheck, rechecked) = recorded.calls
+    deliver(handler, recorded, "mendCloudPcCopies", None)
+    (watch, watched), (reclaim, reclaimed), (recheck, rechecked), mend = recorded.calls
     assert (watch, watched) == ("watch", ("t1", TICK))
     assert (reclaim, reclaimed[0].id) == ("reclaim", "t1")
     assert (recheck, rechecked) == ("recheck", ("t1", "c1", recheck_before(TICK, SIX_HOURS)))
+    assert mend == ("mend", ("t1",))
 
 
 def test_a_message_taken_after_its_timer_ticked_again_is_dropped(

@@ -80,9 +80,14 @@ def _unchecked_connections(ports: TimerFanOutPorts, tick: datetime, schedule: st
     return ports.connections.keys_unchanged_since(recheck_before(tick, schedule))
 
 
+def _every_tenant(ports: TimerFanOutPorts, tick: datetime, schedule: str) -> Due:
+    return [(tenant_id, None) for tenant_id in ports.tenants.ids()]
+
+
 _DUE: dict[TimerWorkName, Callable[[TimerFanOutPorts, datetime, str], Due]] = {
     "optimizeSpotGroup": _ready_groups,
     "watchCloudPcUse": _watched_tenants,
     "reclaimUnused": _reclaiming_tenants,
     "recheckConnection": _unchecked_connections,
+    "mendCloudPcCopies": _every_tenant,
 }
