@@ -82,6 +82,7 @@ function Navigation({ tenantId }) {
       ${link('Tenants', '/tenants')}
       ${link('Cloud PCs of every tenant', '/cloudPCs')}
       ${can('listTemplates') && link('Templates', '/templates')}
+      ${can('listOrganizationAlertRules') && link('Alert rules for every tenant', '/alertRules')}
     </ul>
     ${tenantId && html`<h2 class="nav-heading">${tenant?.displayName || 'Tenant'}</h2>
       <ul>

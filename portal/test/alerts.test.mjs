@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  KINDS, OPEN_STATUSES, deliveryWords, newChannel, openFirst, ruleBody, ruleErrors, ruleFields, ruleValues, thresholdUnit,
+  KINDS, OPEN_STATUSES, ORGANIZATION, channelKindsOf, deliveryWords, newChannel, openFirst, ruleBody, ruleErrors, ruleFields, ruleOperation,
+  ruleValues, rulesPattern, thresholdUnit,
 } from '../src/lib/alerts.js';
 import { ALERT_RULE_KINDS, ALERT_STATUSES } from '../src/vocabulary.js';
 
@@ -97,4 +98,13 @@ test("the server's refusals land at the form's fields, a recipient's at its chan
     threshold: 'Input should be greater than or equal to 0',
   });
   assert.deepEqual(placed.general, ['The alert rule is not valid.', 'Something else.']);
+});
+
+test("the organization's rules are a tenant's pages and operations, without e-mail", () => {
+  assert.equal(ruleOperation('createAlertRule', ORGANIZATION), 'createOrganizationAlertRule');
+  assert.equal(ruleOperation('listAlertRules', 't1'), 'listAlertRules');
+  assert.equal(rulesPattern(ORGANIZATION, '/:alertRuleId'), '/alertRules/:alertRuleId');
+  assert.equal(rulesPattern('t1'), '/tenants/:tenantId/alertRules');
+  assert.deepEqual(channelKindsOf(ORGANIZATION), ['webhook', 'teams']);
+  assert.deepEqual(channelKindsOf('t1'), ['webhook', 'teams', 'email']);
 });

@@ -59,7 +59,7 @@ def test_a_rule_made_in_the_form_raises_an_alert_that_is_shown_counted_and_ackno
     expect(page.get_by_role("link", name="0 active alerts")).to_be_visible()
 
     # the rule: its kind's sentence and threshold in hours, a webhook whose plain-http URL the server refuses
-    page.get_by_role("link", name="Alert rules").click()
+    page.get_by_role("link", name="Alert rules", exact=True).click()
     page.get_by_role("link", name="Create alert rule").click()
     expect(page.get_by_role("heading", name="Create an alert rule")).to_be_visible()
     expect(page.get_by_label("Threshold (hours)")).to_have_count(0)  # failed provisioning takes none
@@ -120,7 +120,7 @@ def test_a_rule_made_in_the_form_raises_an_alert_that_is_shown_counted_and_ackno
     expect(reader.page.locator("main tbody tr")).to_contain_text("will be deprovisioned within 24 hours")
     expect(reader.page.get_by_role("link", name="1 active alert", exact=True)).to_be_visible()
     expect(reader.page.locator("main").get_by_role("button", name=re.compile("^Acknowledge"))).to_have_count(0)
-    reader.page.get_by_role("link", name="Alert rules").click()
+    reader.page.get_by_role("link", name="Alert rules", exact=True).click()
     expect(reader.page.get_by_role("table", name="Alert rules")).to_contain_text("Grace ending")
     expect(reader.page.get_by_role("link", name="Create alert rule")).to_have_count(0)
     expect(reader.page.locator("main").get_by_role("button", name=re.compile("^Delete"))).to_have_count(0)
@@ -156,7 +156,7 @@ def test_a_rule_made_in_the_form_raises_an_alert_that_is_shown_counted_and_ackno
     tab.assert_accessible("the alerts after acknowledging")
 
     # the rule edited: its kind fixed, its webhook's secret kept when left empty
-    page.get_by_role("link", name="Alert rules").click()
+    page.get_by_role("link", name="Alert rules", exact=True).click()
     page.get_by_role("link", name="Grace ending").click()
     expect(field(page, "Signing secret")).to_contain_text("Leave empty to keep the secret it has.")
     expect(page.get_by_label("Watches")).to_have_count(0)
@@ -178,3 +178,44 @@ def open_alert(api: ApiClient, tenant_id: str) -> dict[str, Any]:
         return dict(listed[0])
 
     return eventually(raised)
+
+
+def test_the_organizations_rules_for_every_tenant_are_made_and_listed_beside_the_templates(
+    portal: Any, owner_api: ApiClient
+) -> None:
+    name = f"Every tenant {uuid.uuid4().hex[:6]}"
+    tab = portal("admin")
+    page = tab.page
+    tab.open("/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Alert rules for every tenant").click()
+    expect(page.get_by_role("heading", name="Alert rules for every tenant", level=1)).to_be_visible()
+    page.get_by_role("link", name="Create alert rule").click()
+    expect(page.get_by_role("heading", name="Create an alert rule for every tenant", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Add e-mail")).to_have_count(0)  # a customer's mailbox is the customer's
+    label(page, "Name").fill(name)
+    # disabled: a rule of the organization watches every tenant, those of the tests that share this app too
+    page.get_by_label("Enabled: the rule raises alerts").uncheck()
+    page.get_by_role("button", name="Add a webhook").click()
+    label(page, "Webhook URL").fill(UNANSWERED_HOOK)
+    label(page, "Signing secret").fill("a-webhook-secret-of-the-msp")
+    page.get_by_role("button", name="Create alert rule").click()
+    rules = page.get_by_role("table", name="Alert rules")
+    try:
+        expect(rules.get_by_role("row", name=re.compile(f"^{name}"))).to_contain_text("Webhook")
+        tab.shot("the organization's alert rules, for every tenant")
+        tab.assert_accessible("the organization's alert rules")
+        [saved] = [rule for rule in owner_api.get("/alertRules").json()["value"] if rule["displayName"] == name]
+        assert (saved["tenantId"], saved["enabled"], saved["channels"][0]["secretSet"]) == (
+            "~organization",
+            False,
+            True,
+        )
+
+        rules.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+        expect(page.get_by_role("link", name="Make a template")).to_have_count(0)  # it watches every tenant already
+        tab.assert_accessible("an organization alert rule")
+    finally:
+        for rule in owner_api.get("/alertRules").json()["value"]:
+            if rule["displayName"] == name:
+                owner_api.delete(f"/alertRules/{rule['id']}")

@@ -22,6 +22,16 @@ export const KINDS = {
 
 export const CHANNEL_KINDS = { webhook: 'Webhook', teams: 'Microsoft Teams', email: 'E-mail' };
 
+/** The organization's rules, which watch every tenant, kept as a tenant's are: the API's `tenantId` for them. */
+export const ORGANIZATION = '~organization';
+/** An alert rule operation as the organization's rules name it: `createAlertRule`, `createOrganizationAlertRule`. */
+export const ruleOperation = (operationId, tenantId) => (tenantId === ORGANIZATION ? operationId.replace('AlertRule', 'OrganizationAlertRule') : operationId);
+/** Where a tenant's rules (or the organization's) are in the portal, `suffix` below the list. */
+export const rulesPattern = (tenantId, suffix = '') => `${tenantId === ORGANIZATION ? '' : '/tenants/:tenantId'}/alertRules${suffix}`;
+/** The channels a rule may have: the organization's send to the MSP's own webhooks and Teams, never from a
+ * customer's mailbox. */
+export const channelKindsOf = (tenantId) => Object.keys(CHANNEL_KINDS).filter((kind) => tenantId !== ORGANIZATION || kind !== 'email');
+
 /** The unit a kind's threshold is in ('hours', 'licenses'), or undefined for a kind that takes none. */
 export const thresholdUnit = (kind) => ALERT_THRESHOLD_UNITS[kind];
 

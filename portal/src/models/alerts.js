@@ -1,9 +1,10 @@
 // A tenant's alerts (open or by status), one alert with its channels' deliveries, the header's count, and the rules.
 import { del, get, getAll, patch, post, tenantPath } from '../api.js';
-import { OPEN_STATUSES, openFirst } from '../lib/alerts.js';
+import { OPEN_STATUSES, ORGANIZATION, openFirst } from '../lib/alerts.js';
 import { change, resource } from './resource.js';
 
-const path = (tenantId, ...parts) => tenantPath(tenantId, ...parts);
+// the organization's rules are at /alertRules, a tenant's below the tenant
+const path = (tenantId, ...parts) => (tenantId === ORGANIZATION ? parts.map(encodeURIComponent).join('/') : tenantPath(tenantId, ...parts));
 const delivering = (alert) => alert.deliveries.some((delivery) => delivery.status === 'pending');
 
 /** The tenant's alerts in `status`, or (none given) the open ones, active and acknowledged; open first, newest next. */

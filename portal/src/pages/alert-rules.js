@@ -1,11 +1,14 @@
-// A tenant's alert rules: the list, and the form that creates or edits one (kind, severity, threshold, channels),
-// each of the server's refusals at its field.
+// A tenant's alert rules, and the organization's that watch every tenant: the list, and the form that creates or
+// edits one (kind, severity, threshold, channels), each of the server's refusals at its field.
 import { html } from 'htm/preact';
 import { useRef, useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { go, href, page } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, FIELD_PROBLEM, Field, Notice, Page, confirm } from '../ui.js';
-import { CHANNEL_KINDS, KINDS, newChannel, ruleBody, ruleErrors, ruleFields, ruleValues, thresholdUnit } from '../lib/alerts.js';
+import {
+  CHANNEL_KINDS, KINDS, ORGANIZATION, channelKindsOf, newChannel, ruleBody, ruleErrors, ruleFields, ruleOperation, ruleValues, rulesPattern,
+  thresholdUnit,
+} from '../lib/alerts.js';
 import { dateTime, words } from '../lib/format.js';
 import { alertRule, alertRuleList, createAlertRule, deleteAlertRule, updateAlertRule } from '../models/alerts.js';
 import { useResource } from '../models/resource.js';
@@ -41,7 +44,7 @@ function AlertRules({ params, query }) {
   const poll = useResource(alertRuleList(tenantId));
   const [error, setError] = useState(null);
   const [deleted, setDeleted] = useState(null);
-  const link = (rule) => href('/tenants/:tenantId/alertRules/:alertRuleId', { tenantId, alertRuleId: rule.id });
+  const link = (rule) => href(rulesPattern(tenantId, '/:alertRuleId'), { tenantId, alertRuleId: rule.id });
   const columns = [
     { label: 'Name', render: (rule) => html`<a href=${link(rule)}>${rule.displayName}</a>` },
     { label: 'Watches', render: (rule) => html`${words(rule.kind)}${thresholdUnit(rule.kind) && rule.threshold !== null
@@ -50,20 +53,26 @@ function AlertRules({ params, query }) {
     { label: 'Channels', render: channelList },
     { label: 'Enabled', render: (rule) => (rule.enabled ? 'Yes' : 'No') },
     { label: 'Modified', render: (rule) => dateTime(rule.lastModifiedDateTime) },
-    ...(can('deleteAlertRule', tenantId) ? [{ label: 'Actions', render: (rule) => html`<${ActionButton} kind="subtle"
+    ...(can(ruleOperation('deleteAlertRule', tenantId), tenantId) ? [{ label: 'Actions', render: (rule) => html`<${ActionButton} kind="subtle"
       label=${`Delete ${rule.displayName}`} busyLabel="Deleting…"
       onClick=${() => remove(tenantId, rule, (failure) => { setError(failure); setDeleted(failure ? null : rule.displayName); })}>Delete</${ActionButton}>` }] : []),
   ];
-  const create = can('createAlertRule', tenantId)
-    && html`<a class="button primary" href=${href('/tenants/:tenantId/alertRules/new', { tenantId })}>Create alert rule</a>`;
-  return html`<${Page} title="Alert rules" subtitle="What raises an alert in this tenant, how severe it is, and where its notices go."
+  const create = can(ruleOperation('createAlertRule', tenantId), tenantId)
+    && html`<a class="button primary" href=${href(rulesPattern(tenantId, '/new'), { tenantId })}>Create alert rule</a>`;
+  const organization = tenantId === ORGANIZATION;
+  const [title, subtitle] = organization
+    ? ['Alert rules for every tenant', "Rules the organization keeps: each watches every tenant, and sends to the MSP's own webhooks and Teams channels."]
+    : ['Alert rules', 'What raises an alert in this tenant, how severe it is, and where its notices go.'];
+  return html`<${Page} title=${title} subtitle=${subtitle}
       actions=${html`<${AsOf} poll=${poll} />${create}`}>
     <${ErrorBanner} error=${poll.error} />
     <${ErrorBanner} error=${error} title="Not deleted" />
     ${query.saved && html`<${Notice} kind="success">Saved ${query.saved}.</${Notice}>`}
     ${deleted && html`<${Notice} kind="success">Deleted ${deleted}.</${Notice}>`}
     <${DataTable} caption="Alert rules" columns=${columns} rows=${poll.data} empty="No alert rules yet: nothing raises an alert." />
-    <p><a href=${href('/tenants/:tenantId/alerts', { tenantId })}>See the alerts</a></p>
+    ${organization
+      ? html`<p class="muted">A rule each customer keeps as its own, e-mailing from its mailbox, comes from an <a href=${href('/templates')}>alert rule template</a>.</p>`
+      : html`<p><a href=${href('/tenants/:tenantId/alerts', { tenantId })}>See the alerts</a></p>`}
   </${Page}>`;
 }
 
@@ -127,7 +136,7 @@ function RuleForm({ tenantId, rule }) {
     try {
       const body = ruleBody(values, { editing });
       const saved = editing ? await updateAlertRule(tenantId, rule, body) : await createAlertRule(tenantId, body);
-      go('/tenants/:tenantId/alertRules', { tenantId }, { saved: saved.displayName });
+      go(rulesPattern(tenantId), { tenantId }, { saved: saved.displayName });
     } catch (error) {
       fail(error);
       // the first field the server refused takes the focus once its message is shown
@@ -153,13 +162,13 @@ function RuleForm({ tenantId, rule }) {
     ${values.channels.map((channel, index) => html`<${ChannelFields} key=${index} form=${form} channel=${channel} index=${index} editing=${editing}
       onRemove=${() => channels((list) => list.filter((_, at) => at !== index))} />`)}
     <div class="toolbar">
-      ${Object.entries(ADD_CHANNEL).map(([kind, label]) => html`<button type="button" class="button secondary"
-        onClick=${() => channels((list) => [...list, newChannel(kind)])}>${label}</button>`)}
+      ${channelKindsOf(tenantId).map((kind) => html`<button type="button" class="button secondary"
+        onClick=${() => channels((list) => [...list, newChannel(kind)])}>${ADD_CHANNEL[kind]}</button>`)}
     </div>
     <div class="wizard-actions">
       <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">${editing ? 'Save changes' : 'Create alert rule'}</${ActionButton}>
-      ${editing && can('deleteAlertRule', tenantId) && html`<${ActionButton} kind="danger" busyLabel="Deleting…"
-        onClick=${() => remove(tenantId, rule, (failure) => (failure ? setDeleteError(failure) : go('/tenants/:tenantId/alertRules', { tenantId })))}>Delete rule</${ActionButton}>`}
+      ${editing && can(ruleOperation('deleteAlertRule', tenantId), tenantId) && html`<${ActionButton} kind="danger" busyLabel="Deleting…"
+        onClick=${() => remove(tenantId, rule, (failure) => (failure ? setDeleteError(failure) : go(rulesPattern(tenantId), { tenantId })))}>Delete rule</${ActionButton}>`}
     </div>
     <${ErrorBanner} error=${deleteError} title="Not deleted" />
   </form>`;
@@ -167,9 +176,10 @@ function RuleForm({ tenantId, rule }) {
 
 function NewRule({ params }) {
   const { tenantId } = params;
-  return html`<${Page} title="Create an alert rule" subtitle="What to watch, how severe it is, and where its notices go.">
+  const title = tenantId === ORGANIZATION ? 'Create an alert rule for every tenant' : 'Create an alert rule';
+  return html`<${Page} title=${title} subtitle="What to watch, how severe it is, and where its notices go.">
     <${RuleForm} tenantId=${tenantId} />
-    <p><a href=${href('/tenants/:tenantId/alertRules', { tenantId })}>Cancel and go back to the rules</a></p>
+    <p><a href=${href(rulesPattern(tenantId), { tenantId })}>Cancel and go back to the rules</a></p>
   </${Page}>`;
 }
 
@@ -177,9 +187,9 @@ function RulePage({ params }) {
   const { tenantId, alertRuleId } = params;
   const poll = useResource(alertRule(tenantId, alertRuleId));
   const rule = poll.data;
-  const back = html`<p><a href=${href('/tenants/:tenantId/alertRules', { tenantId })}>Back to the rules</a></p>`;
+  const back = html`<p><a href=${href(rulesPattern(tenantId), { tenantId })}>Back to the rules</a></p>`;
   if (!rule) return html`<${Page} title="Alert rule"><${ErrorBanner} error=${poll.error} />${!poll.error && html`<p class="muted">Loading…</p>`}${back}</${Page}>`;
-  const readOnly = !can('updateAlertRule', tenantId) && html`<${Details} items=${[
+  const readOnly = !can(ruleOperation('updateAlertRule', tenantId), tenantId) && html`<${Details} items=${[
     ['Watches', html`${words(rule.kind)}<div class="detail muted">${KINDS[rule.kind]?.watches}</div>`],
     ['Severity', html`<${SeverityBadge} severity=${rule.severity} />`],
     thresholdUnit(rule.kind) && ['Threshold', `${rule.threshold} ${thresholdUnit(rule.kind)}`],
@@ -187,7 +197,7 @@ function RulePage({ params }) {
     ['Channels', channelList(rule)],
   ]} />`;
   // a 412's re-read brings the version another admin saved: the form keeps what this one typed, and saves over that
-  const template = can('createTemplate') && html`<a class="button secondary"
+  const template = tenantId !== ORGANIZATION && can('createTemplate') && html`<a class="button secondary"
     href=${href('/templates/new', {}, { kind: 'alertRule', tenantId, objectId: rule.id })}>Make a template</a>`;
   return html`<${Page} title=${rule.displayName} subtitle=${rule.description || KINDS[rule.kind]?.watches}
       actions=${html`<${AsOf} poll=${poll} />${template}`}>
@@ -197,7 +207,13 @@ function RulePage({ params }) {
   </${Page}>`;
 }
 
+/** A page of the organization's rules: the tenant's page, with the organization in the tenant's place. */
+const ofOrganization = (Shown) => ({ params, query }) => html`<${Shown} params=${{ ...params, tenantId: ORGANIZATION }} query=${query} />`;
+
 page('/tenants/:tenantId/alertRules', AlertRules, { needs: 'listAlertRules', doing: 'see the alert rules' });
 // registered before the rule's page so that "new" is not taken for an id
 page('/tenants/:tenantId/alertRules/new', NewRule, { needs: 'createAlertRule', doing: 'create an alert rule' });
 page('/tenants/:tenantId/alertRules/:alertRuleId', RulePage, { needs: 'getAlertRule', doing: 'see an alert rule' });
+page('/alertRules', ofOrganization(AlertRules), { needs: 'listOrganizationAlertRules', doing: 'see the alert rules for every tenant' });
+page('/alertRules/new', ofOrganization(NewRule), { needs: 'createOrganizationAlertRule', doing: 'create an alert rule for every tenant' });
+page('/alertRules/:alertRuleId', ofOrganization(RulePage), { needs: 'getOrganizationAlertRule', doing: 'see an alert rule for every tenant' });

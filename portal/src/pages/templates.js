@@ -33,7 +33,9 @@ function Templates() {
       actions=${html`<${AsOf} poll=${poll} />`}>
     <${ErrorBanner} error=${poll.error} />
     <${DataTable} caption="Templates" columns=${columns} rows=${poll.data}
-      empty="No templates yet: make one from a provisioning policy's or a Spot Group's page." />
+      empty="No templates yet: make one from a provisioning policy's, a Spot Group's or an alert rule's page." />
+    ${can('listOrganizationAlertRules') && html`<p class="muted">The MSP's own channels hear from every tenant through the
+      <a href=${href('/alertRules')}>alert rules for every tenant</a>, which need no roll-out.</p>`}
   </${Page}>`;
 }
 
