@@ -53,6 +53,8 @@ ACCESS: dict[str, Access] = {
     "getTenantCosts": READER,
     "exportTenantCosts": READER,
     "getTenantOnboarding": READER,
+    "listAdminSubscriptions": ADMINISTRATOR,  # with the customer administrator's own token, for the grant
+    "grantAzureAccess": ADMINISTRATOR,
     "updateTenant": ADMINISTRATOR,
     "previewReclaimRule": READER,
     "deleteTenant": OWNER,
