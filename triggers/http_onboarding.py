@@ -11,7 +11,7 @@ from shared.models.base import Page
 from shared.models.json_schema import ecma_pattern
 from shared.models.onboarding import AdminSubscription, AzureGrant, AzureGrantRequest, FoundTenant, OnboardingReport
 from shared.ports.bundles import OnboardingPorts
-from shared.services.access.azure_grant import admin_subscriptions, grant_azure_access
+from shared.services.access.azure_grant import ADMIN_TOKEN_HEADER, admin_subscriptions, grant_azure_access
 from shared.services.access.onboarding import DOMAIN_NAME as DOMAIN_NAME_RULE
 from shared.services.access.onboarding import MAX_DOMAIN_NAME, ROOTED_DOMAIN_NAME, find_customer, onboarding_report
 from triggers.http_api import Api, page_of
@@ -29,9 +29,8 @@ DOMAIN_NAME = QueryParam(
     },
     required=True,
 )
-# the customer administrator's own ARM token (user_impersonation) for the one-step grant: a header of its own, since
-# Authorization carries the caller's token for the app's API; used for the request's ARM calls and never kept
-ADMIN_TOKEN_HEADER = "X-Azure-Admin-Token"
+# the customer administrator's own ARM token (user_impersonation) goes in a header of its own, since Authorization
+# carries the caller's token for the app's API
 ADMIN_TOKEN_NOTE = (
     f"The customer's administrator signs in to their Entra tenant with Azure's delegated scope "
     f"(https://management.azure.com/user_impersonation); their access token goes in the `{ADMIN_TOKEN_HEADER}` "

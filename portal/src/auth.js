@@ -1,14 +1,23 @@
 // Sign-in: OpenID Connect authorization code with PKCE (Entra ID in Azure, the emulator's issuer locally).
-import { UserManager, WebStorageStateStore } from 'oidc-client-ts';
+import { InMemoryWebStorage, UserManager, WebStorageStateStore } from 'oidc-client-ts';
 
 let manager = null;
 let current = null;
+let settings = null;
+
+// The customer's Azure administrator, signed in once for the one-step grant (pages/onboarding.js): their ARM token is
+// kept in this page's memory only, never in storage, and forgotten once the grant is done or the page reloads.
+const AZURE_SCOPE = 'https://management.azure.com/user_impersonation';
+const GRANT = 'grant.'; // the prefix of the grant sign-in's state in session storage, apart from the portal's own
+const grantStates = new WebStorageStateStore({ store: window.sessionStorage, prefix: GRANT });
+let adminGrant = null; // {tenantId, token, name, expiresAt} or {tenantId, error}
 
 function redirectUri() {
   return `${location.origin}${location.pathname}`;
 }
 
 export async function startSignIn(config) {
+  settings = config;
   const states = new WebStorageStateStore({ store: window.sessionStorage });
   manager = new UserManager({
     authority: config.authority,
@@ -25,8 +34,10 @@ export async function startSignIn(config) {
     stateStore: states,
   });
   const query = new URLSearchParams(location.search);
-  // a sign-in's return carries a state this tab stored; admin consent's comes back to the same address with its own
-  if (query.has('code') || (query.has('error') && (await states.get(query.get('state') || '')))) {
+  if ((query.has('code') || query.has('error')) && (await grantStates.get(query.get('state') || ''))) {
+    await finishAdminSignIn();
+    // a sign-in's return carries a state this tab stored; admin consent's comes back to the same address with its own
+  } else if (query.has('code') || (query.has('error') && (await states.get(query.get('state') || '')))) {
     const user = await manager.signinRedirectCallback();
     // the code leaves the address bar at once; the page the admin was on comes back from the state
     history.replaceState(null, '', `${location.pathname}${user.state?.hash || '#/'}`);
@@ -36,6 +47,52 @@ export async function startSignIn(config) {
   current = await manager.getUser();
   if (current && current.expired) current = null;
   return current;
+}
+
+/** The customer's Azure authority for the grant: the portal's own Entra host, in the customer's tenant. */
+function grantManager(entraTenantId) {
+  return new UserManager({
+    authority: `${new URL(settings.authority).origin}/${entraTenantId}/v2.0`,
+    client_id: settings.clientId,
+    redirect_uri: redirectUri(),
+    response_type: 'code',
+    scope: `openid profile ${AZURE_SCOPE}`,
+    loadUserInfo: false,
+    automaticSilentRenew: false,
+    userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
+    stateStore: grantStates,
+  });
+}
+
+/** The customer's Azure administrator signs in to their own tenant, for Azure, and comes back to this page. */
+export function adminSignIn(tenantId, entraTenantId) {
+  // where to come back to, whatever the answer: not secret, and gone once back
+  window.sessionStorage.setItem(`${GRANT}return`, JSON.stringify({ entraTenantId, tenantId, hash: location.hash }));
+  return grantManager(entraTenantId).signinRedirect({ prompt: 'select_account' });
+}
+
+async function finishAdminSignIn() {
+  const { entraTenantId, tenantId, hash } = JSON.parse(window.sessionStorage.getItem(`${GRANT}return`) || '{}');
+  window.sessionStorage.removeItem(`${GRANT}return`);
+  try {
+    const user = await grantManager(entraTenantId).signinRedirectCallback();
+    const name = user.profile?.name || user.profile?.preferred_username || 'the administrator';
+    adminGrant = { tenantId, token: user.access_token, name, expiresAt: user.expires_at };
+  } catch (error) {
+    adminGrant = { tenantId, error: (error?.error_description || error?.message || String(error)).replace(/^AADSTS\d+:\s*/, '') };
+  }
+  history.replaceState(null, '', `${location.pathname}${hash || '#/'}`);
+}
+
+/** The administrator's sign-in for this tenant while it lasts: `{token, name}`, `{error}`, or null. */
+export function adminGrantFor(tenantId) {
+  if (!adminGrant || adminGrant.tenantId !== tenantId) return null;
+  if (adminGrant.expiresAt && adminGrant.expiresAt * 1000 <= Date.now()) return null;
+  return adminGrant;
+}
+
+export function forgetAdminGrant() {
+  adminGrant = null;
 }
 
 export function signIn(loginHint) {

@@ -42,6 +42,7 @@ async function start() {
   try {
     const config = await get('portal/configuration');
     const user = await startSignIn(config);
+    location$.value = parseHash(location.hash); // a sign-in's return put the page it left from back in the address
     showConsentReturn();
     if (!user) {
       render(html`<${SignIn} />`, root);

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+# the CloudError codes of a grant's refusals: the administrator's token is no token, or ARM refused it (ran out, or for
+# another resource); ARM refused one of the writes for want of a role (its own code)
+ADMIN_TOKEN_REFUSED = "adminTokenRefused"
+WRITE_REFUSED = "AuthorizationFailed"
+
 
 @dataclass(frozen=True)
 class SubscriptionSeen:

@@ -1,6 +1,7 @@
-"""A new admin's first customer in the portal: found by its domain name, onboarded at the subscription it will use
-before any site (the customer's admin consenting on Entra's pages, then granting the role the report names), and its
-first site made by picking the subscription and resource group, with no id typed there."""
+"""A new admin's first customer in the portal, with no id typed: found by its domain name, its admin consenting on
+Entra's pages, its Azure administrator signing in once to pick the subscription by name and grant the app its role
+there, and its first site made by picking the subscription and resource group. One who cannot grant is told so, with
+the commands to hand on."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from playwright.sync_api import expect
 
 from azure_emulator.consent import administrator_upn
 from tests.browser.conftest import WAIT_MS
+from tests.utils.admin_sign_in import OWNER, READER, azure_admin_token, give_role, put_in_directory
 from tests.utils.api_client import ApiClient
 from tests.utils.arm_admin import ArmAdmin, Controls
-from tests.utils.onboarding import apply_fixes
 from tests.utils.wizard import CLOUD_PC_RG, emulator_from_environment
 
 
@@ -44,37 +45,36 @@ def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboardi
     expect(page.get_by_role("heading", name="Onboarding", level=1)).to_be_visible()
     tenant_id = page.url.split("/tenants/", 1)[1].split("/", 1)[0]
     assert owner_api.get(f"/tenants/{tenant_id}").json()["entraTenantId"] == entra  # no tenant id typed
-    page.get_by_label("Subscription id").fill(arm.subscription_id)  # as the customer's admin gives it
-    page.get_by_role("button", name="Add subscription").click()
-    checklist = page.get_by_role("table", name="Checklist")
-    role = checklist.get_by_role("row").filter(has_text=f"/subscriptions/{arm.subscription_id}")
-    expect(role).to_contain_text("Cloud PC provisioning", timeout=WAIT_MS)  # asked for before any site
-    tab.shot("onboarding asks for the app's role at the subscription named")
 
-    # the customer's admin consents on Entra's pages, and comes back here: the role is then missing, with its fix
-    page.get_by_role("link", name="the admin consent page").click()
-    expect(page.get_by_role("heading", name="Sign in to your organization", level=1)).to_be_visible()
-    page.get_by_label("Email or user principal name").fill(administrator_upn(entra))
-    page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", name="Permissions requested", level=1)).to_be_visible()
-    tab.shot("the customer's admin asked to consent")
-    page.get_by_role("button", name="Accept").click()
-    expect(page.get_by_role("heading", name="Onboarding", level=1)).to_be_visible()
-    expect(
-        page.get_by_role("status").filter(has_text="Consent granted by the customer's administrator.")
-    ).to_be_visible()
-    expect(role.locator(".badge")).to_have_text("Missing", timeout=WAIT_MS)
-    expect(role).to_contain_text(f"--scope /subscriptions/{arm.subscription_id}")
-    tab.assert_accessible("onboarding, the role missing at a subscription named")
-    apply_fixes(owner_api, f"/tenants/{tenant_id}", emulator, entra)  # the admin grants the role as the report says
-    page.get_by_role("button", name="Refresh").click()
+    # the customer's admin consents on Entra's pages, and comes back here: Azure is then what is missing
+    consent(tab, entra)
+    expect(page.get_by_role("cell", name="Azure subscription")).to_be_visible(timeout=WAIT_MS)
+    tab.assert_accessible("onboarding, consented, no subscription yet")
+    # the customer's Azure administrator signs in once, picks the subscription by its name, and the app grants itself
+    carol = put_in_directory(emulator, entra, "carol")
+    give_role(arm, carol, OWNER)
+    admin_grant_sign_in(tab, "carol")
+    grant = page.get_by_role("region", name="Grant the Azure roles in one step")
+    expect(grant).to_contain_text("Signed in as carol", timeout=WAIT_MS)
+    subscriptions = grant.get_by_role("table", name="Subscriptions to grant in")
+    [listed] = owner_api.get(
+        f"/tenants/{tenant_id}/onboarding/adminSubscriptions", headers=admin_header(emulator, entra)
+    ).json()["value"]
+    expect(subscriptions.get_by_role("row").filter(has_text=listed["displayName"])).to_have_count(1)
+    expect(subscriptions.get_by_role("checkbox", name=f"Select {listed['displayName']}")).to_be_checked()
+    tab.shot("the customer's Azure administrator picks the subscription by its name")
+    tab.assert_accessible("onboarding, the administrator signed in to grant")
+    grant.get_by_role("button", name="Grant the app its roles").click()
+    expect(page.get_by_role("status").filter(has_text="Granted with carol's sign-in")).to_contain_text(
+        f"Cloud PC provisioning given to the app on {listed['displayName']}", timeout=WAIT_MS
+    )
     expect(page.get_by_role("status").filter(has_text="Ready")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_role("list", name="Subscriptions named")).to_contain_text(listed["displayName"])
     tab.shot("ready before the first site")
     page.get_by_role("link", name="its sites").click()
 
     expect(page.get_by_role("heading", name="Sites", level=1)).to_be_visible()
     page.get_by_label("Display name").fill("EU")
-    [listed] = owner_api.get(f"/tenants/{tenant_id}/azureSubscriptions").json()["value"]
     subscription = page.get_by_role("combobox", name="Subscription")
     expect(subscription.locator("option", has_text=listed["displayName"])).to_have_count(1, timeout=WAIT_MS)
     subscription.select_option(label=listed["displayName"])  # by its name
@@ -90,3 +90,61 @@ def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboardi
     assert (site["subscriptionId"], site["resourceGroupName"]) == (arm.subscription_id, CLOUD_PC_RG)
     tab.shot("the first site added")
     tab.assert_accessible("sites, the first site")
+
+
+def consent(tab: Any, entra: str) -> None:
+    """The customer's admin consents on Entra's pages from the onboarding page, and comes back to it."""
+    page = tab.page
+    page.get_by_role("link", name="the admin consent page").click()
+    expect(page.get_by_role("heading", name="Sign in to your organization", level=1)).to_be_visible()
+    page.get_by_label("Email or user principal name").fill(administrator_upn(entra))
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Permissions requested", level=1)).to_be_visible()
+    tab.shot("the customer's admin asked to consent")
+    page.get_by_role("button", name="Accept").click()
+    expect(page.get_by_role("heading", name="Onboarding", level=1)).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Consent granted by the customer's administrator.")
+    ).to_be_visible()
+
+
+def admin_grant_sign_in(tab: Any, name: str) -> None:
+    """From the onboarding page, the customer's Azure administrator signs in on their tenant's sign-in page."""
+    page = tab.page
+    page.get_by_role("button", name="Sign in as the customer's Azure administrator").click()
+    expect(page.get_by_role("heading", name="Sign in to the Azure emulator", level=1)).to_be_visible(timeout=WAIT_MS)
+    page.get_by_label("User name").fill(name)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name="Onboarding", level=1)).to_be_visible(timeout=WAIT_MS)
+
+
+def admin_header(emulator: Any, entra: str, name: str = "carol") -> dict[str, str]:
+    return {"X-Azure-Admin-Token": azure_admin_token(emulator, entra, name)}
+
+
+def test_an_administrator_who_cannot_grant_is_told_so_with_the_commands_to_copy(
+    portal: Any, owner_api: ApiClient
+) -> None:
+    emulator, entra = emulator_from_environment(), str(uuid.uuid4())
+    arm = ArmAdmin(emulator, entra).waiting_out_throttles()
+    body = {"displayName": f"Tenant {entra[:6]}", "entraTenantId": entra, "subscriptionIds": [arm.subscription_id]}
+    tenant_id = owner_api.created("/tenants", body)["id"]
+    dave = put_in_directory(emulator, entra, "dave")
+    give_role(arm, dave, READER)
+    tab = portal("admin")
+    page = tab.page
+    tab.open(f"/tenants/{tenant_id}/onboarding")
+    consent(tab, entra)
+    admin_grant_sign_in(tab, "dave")
+    grant = page.get_by_role("region", name="Grant the Azure roles in one step")
+    expect(grant.get_by_role("status")).to_contain_text(
+        "dave holds neither Owner nor User Access Administrator", timeout=WAIT_MS
+    )
+    expect(grant.get_by_role("button", name="Grant the app its roles")).to_have_count(0)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])  # as a user allows it
+    page.get_by_role("button", name="Copy the command that creates the role").click()
+    expect(page.get_by_role("status").filter(has_text="Copied")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("az role definition create --role-definition")
+    tab.shot("an administrator who cannot grant, and the commands to hand on")
+    tab.assert_accessible("onboarding, an administrator who cannot grant")

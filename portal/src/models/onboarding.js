@@ -1,9 +1,29 @@
 // A customer tenant's onboarding report: what the app needs there (consent, Graph permissions, Azure roles) as it finds it.
 import { signal } from '@preact/signals';
-import { get, tenantPath } from '../api.js';
-import { resource } from './resource.js';
+import { get, patch, request, tenantPath } from '../api.js';
+import { change, resource } from './resource.js';
+import { subscriptions } from './sites.js';
+import { tenantList } from './tenants.js';
 
 // what the customer's admin answered at Entra's admin consent page, once back (lib/consent-return.js), until read
 export const consentOutcome = signal(null);
 
 export const onboarding = (tenantId) => resource(tenantPath(tenantId, 'onboarding'), get, { idleMs: 60_000 });
+
+// the customer administrator's own Azure token goes in a header of its own, for that request only (auth.js keeps it)
+const adminHeaders = (token) => ({ 'X-Azure-Admin-Token': token });
+
+/** The subscriptions the signed-in administrator sees, by name, each with `canGrant`. */
+export const adminSubscriptions = async (tenantId, token) => (await request('GET',
+  tenantPath(tenantId, 'onboarding', 'adminSubscriptions'), { headers: adminHeaders(token) })).body.value;
+
+/** Names the subscriptions in the tenant (so the checklist checks them before a site), then grants there with the
+ * administrator's sign-in: `{granted, report}`. */
+export const grantAzureAccess = (tenant, token, subscriptionIds) => change(async () => {
+  const named = tenant.subscriptionIds || [];
+  const more = subscriptionIds.filter((id) => !named.some((one) => one.toLowerCase() === id.toLowerCase()));
+  if (more.length) await patch(tenantPath(tenant.id), { subscriptionIds: [...named, ...more] }, tenant.etag);
+  const answer = await request('POST', `${tenantPath(tenant.id)}/onboarding:grantAzureAccess`,
+    { body: { subscriptionIds }, headers: adminHeaders(token) });
+  return answer.body;
+}, onboarding(tenant.id), tenantList, subscriptions(tenant.id));

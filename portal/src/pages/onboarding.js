@@ -1,12 +1,15 @@
 // A customer tenant's onboarding checklist: admin consent, Graph permissions and Azure roles, each with its fix.
+import { signal } from '@preact/signals';
 import { html } from 'htm/preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { can } from '../access.js';
+import { adminGrantFor, adminSignIn, forgetAdminGrant } from '../auth.js';
 import { href, page } from '../router.js';
-import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, useForm } from '../ui.js';
+import { ActionButton, AsOf, CopyButton, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, useForm } from '../ui.js';
 import { dateTime, forReaders } from '../lib/format.js';
-import { consentOutcome, onboarding } from '../models/onboarding.js';
+import { adminSubscriptions, consentOutcome, grantAzureAccess, onboarding } from '../models/onboarding.js';
 import { useResource } from '../models/resource.js';
+import { subscriptions } from '../models/sites.js';
 import { setSubscriptions, tenantList } from '../models/tenants.js';
 
 const KINDS = { link: 'Link', consent: 'Consent', graphPermission: 'Microsoft Graph permission', azureRole: 'Azure role' };
@@ -14,10 +17,20 @@ const KINDS = { link: 'Link', consent: 'Consent', graphPermission: 'Microsoft Gr
 // an Azure role's fix names every missing action and the commands: folded, with the count as its summary
 function fixOf(item) {
   if (!item.fix) return html`<span class="muted">—</span>`;
+  if (item.kind === 'link') return item.fix; // words, not a command
   const actions = item.missingActions?.length || 0;
-  if (!actions) return html`<code class="fix">${item.fix}</code>`;
+  const copy = item.kind === 'azureRole' && html` <${CopyButton} text=${commandOf(item.fix)} label=${`Copy the command for ${item.name} at ${item.scope}`} />`;
+  if (!actions) return html`<code class="fix">${item.fix}</code>${copy}`;
   return html`<details><summary>${actions} ${actions === 1 ? 'action' : 'actions'} missing here: how to grant ${actions === 1 ? 'it' : 'them'}</summary>
-    <code class="fix">${item.fix}</code></details>`;
+    <code class="fix">${item.fix}</code>${copy}</details>`;
+}
+
+// an Azure role's fix is words around one `az` command: the command alone is what goes to the clipboard
+function commandOf(fix) {
+  const start = fix.indexOf('az role assignment create');
+  if (start < 0) return fix;
+  const end = fix.indexOf(' (', fix.lastIndexOf('--'));
+  return fix.slice(start, end < 0 ? undefined : end);
 }
 
 const ALTERNATIVE_COLUMNS = [
@@ -43,8 +56,12 @@ const REFUSED_COLUMNS = [
 function Subscriptions({ tenantId }) {
   const tenant = useResource(tenantList).data?.find((one) => one.id === tenantId);
   const form = useForm({ subscriptionId: '' });
+  const known = useResource(subscriptions(tenantId));
   if (!tenant) return null;
   const named = tenant.subscriptionIds || [];
+  // by name once the app holds a role there (it lists them then); the id until it does
+  const listed = Object.fromEntries((known.data || []).map((one) => [one.subscriptionId.toLowerCase(), one.displayName]));
+  const nameOf = (id) => (listed[id.toLowerCase()] ? html`<strong>${listed[id.toLowerCase()]}</strong>` : html`<code>${id}</code>`);
   const editable = can('updateTenant', tenantId);
   const save = async (subscriptionIds) => {
     form.clear();
@@ -58,26 +75,96 @@ function Subscriptions({ tenantId }) {
   const add = () => save([...named, form.values.subscriptionId.trim()]);
   return html`<section class="card" aria-labelledby="subscriptions">
     <h2 id="subscriptions">Subscriptions the customer will use</h2>
-    <p>Named here before the first site, each gets its line in the checklist, where the app's role there is checked;
-      once the customer's admin grants it, the site form lists the subscription by its name.</p>
+    <p>Each gets its line in the checklist, where the app's role there is checked; once the role is there, the site
+      form lists the subscription by its name. The one-step grant above names those it grants in.</p>
     <${ErrorBanner} error=${form.errors.general} title="Not changed" />
-    ${named.length ? html`<ul aria-label="Subscriptions named">${named.map((id) => html`<li key=${id}><code>${id}</code>
-      ${editable && html` <${ActionButton} kind="subtle" label=${`Remove the subscription ${id}`} onClick=${() => save(named.filter((other) => other !== id))}
+    ${named.length ? html`<ul aria-label="Subscriptions named">${named.map((id) => html`<li key=${id}>${nameOf(id)}
+      ${editable && html` <${ActionButton} kind="subtle" label=${`Remove the subscription ${listed[id.toLowerCase()] || id}`} onClick=${() => save(named.filter((other) => other !== id))}
         busyLabel="Removing…">Remove</${ActionButton}>`}</li>`)}</ul>` : html`<p class="muted">None named yet.</p>`}
-    ${editable && html`<form onSubmit=${(event) => { event.preventDefault(); add(); }} aria-label="Name a subscription">
+    ${editable && html`<details><summary>Or name one by its id, where no one can sign in here</summary>
+      <form onSubmit=${(event) => { event.preventDefault(); add(); }} aria-label="Name a subscription">
       <${Field} form=${form} name="subscriptionId" label="Subscription id" required placeholder="00000000-0000-0000-0000-000000000000"
         hint="As the customer's admin gives it (Azure portal, Subscriptions): the app cannot see the customer's subscriptions before it holds a role there." />
       <${ActionButton} type="submit" onClick=${add} busyLabel="Adding…">Add subscription</${ActionButton}>
-    </form>`}
+    </form></details>`}
   </section>`;
 }
+
+const SUBSCRIPTION_COLUMNS = [
+  { label: 'Subscription', render: (s) => html`<strong>${s.displayName}</strong><br /><span class="muted">${s.state}</span>` },
+];
+
+// what the last grant did, said above the checklist until the admin leaves the page (the grant section goes once ready)
+const grantOutcome = signal(null);
+
+function Granted({ outcome }) {
+  const said = outcome.granted.map((g) => `${g.role} ${g.outcome === 'granted' ? 'given to' : 'already held by'} ${g.principalName} on ${g.where}`);
+  return html`<${Notice} kind="success">Granted with ${outcome.name}'s sign-in, which the portal has now forgotten: ${said.join('; ')}.</${Notice}>`;
+}
+
+// The customer's Azure administrator signs in once, here, and the app grants itself what the checklist asks with that
+// sign-in: their token stays in this page's memory (auth.js) and is forgotten once the grant is done.
+function GrantInOneStep({ tenantId, report }) {
+  const tenant = useResource(tenantList).data?.find((one) => one.id === tenantId);
+  const signedIn = adminGrantFor(tenantId);
+  const [seen, setSeen] = useState(null);
+  const [failure, setFailure] = useState(null);
+  const chosen = useMemo(() => signal(new Set()), [tenantId]);
+  const token = signedIn?.token;
+  useEffect(() => {
+    if (!token) return;
+    adminSubscriptions(tenantId, token).then((found) => {
+      setSeen(found);
+      chosen.value = new Set(found.filter((s) => s.canGrant).map((s) => s.subscriptionId));
+    }, setFailure);
+  }, [tenantId, token]);
+  if (!can('grantAzureAccess', tenantId) || !tenant) return null;
+  const grantable = (seen || []).filter((s) => s.canGrant);
+  const others = (seen || []).filter((s) => !s.canGrant);
+  const grant = async () => {
+    setFailure(null);
+    try {
+      const answer = await grantAzureAccess(tenant, token, [...chosen.value]);
+      const names = Object.fromEntries((seen || []).map((s) => [`/subscriptions/${s.subscriptionId}`.toLowerCase(), s.displayName]));
+      const where = (scope) => names[scope.toLowerCase()] || scope.split('/').pop();
+      forgetAdminGrant();
+      grantOutcome.value = { tenantId, name: signedIn.name, granted: answer.granted.map((g) => ({ ...g, where: where(g.scope) })) };
+    } catch (error) {
+      setFailure(error);
+    }
+  };
+  const signIn = html`<${ActionButton} kind=${signedIn ? 'secondary' : 'primary'} onClick=${() => adminSignIn(tenantId, report.entraTenantId)}
+    busyLabel="Opening the sign-in…">${signedIn ? 'Sign in as someone else' : "Sign in as the customer's Azure administrator"}</${ActionButton}>`;
+  return html`<section class="card" aria-labelledby="grant">
+    <h2 id="grant">Grant the Azure roles in one step</h2>
+    ${!signedIn && html`<p>The customer's Azure administrator (an Owner or User Access Administrator of the subscriptions)
+      signs in here once, and picks the subscriptions: the app creates its role there and assigns it, with the condition
+      below, and gives Microsoft's services the roles the checklist names. Their sign-in is used for that alone, and the
+      portal forgets it then.</p>${signIn}`}
+    ${signedIn?.error && html`<${Notice} kind="warning">The administrator's sign-in did not complete: ${signedIn.error}</${Notice}>`}
+    <${ErrorBanner} error=${failure} title="Not granted" />
+    ${token && html`<p>Signed in as <strong>${signedIn.name}</strong>. ${seen && !seen.length ? 'Their sign-in sees no subscription.' : ''}</p>
+      ${seen === null && html`<p class="muted">Reading the subscriptions their sign-in sees…</p>`}
+      ${grantable.length > 0 && html`<${DataTable} caption="Subscriptions to grant in" columns=${SUBSCRIPTION_COLUMNS}
+        rows=${grantable} rowKey=${(s) => s.subscriptionId} selection=${chosen} rowLabel=${(s) => s.displayName} />
+        <${ActionButton} kind="primary" onClick=${grant} disabled=${chosen.value.size === 0} busyLabel="Granting…">Grant the app its roles</${ActionButton}>`}
+      ${others.length > 0 && html`<${Notice} kind="warning">${signedIn.name} holds neither Owner nor User Access
+        Administrator on ${others.map((s) => s.displayName).join(', ')}, so the app cannot grant there with this sign-in.
+        Ask someone who does to sign in here, or to run the commands below, each with its copy button.</${Notice}>`}
+      ${signIn}`}
+  </section>`;
+}
+
+// what the one-step grant gives: a role in Azure, or the first subscription to hold one
+const inAzure = (item) => item.status !== 'present' && (item.kind === 'azureRole' || item.name === 'Azure subscription');
 
 function Onboarding({ params }) {
   const { tenantId } = params;
   const poll = useResource(onboarding(tenantId));
   const report = poll.data;
   const returned = consentOutcome.value?.tenantId === tenantId ? consentOutcome.value : null;
-  useEffect(() => () => { consentOutcome.value = null; }, []); // said once: gone when the admin leaves the page
+  useEffect(() => () => { consentOutcome.value = null; grantOutcome.value = null; }, []); // said once: gone when the admin leaves
+  const grantedHere = grantOutcome.value?.tenantId === tenantId ? grantOutcome.value : null;
   const columns = [
     { label: 'Needed', render: (item) => html`<strong>${item.name}</strong><br /><span class="muted">${KINDS[item.kind]}</span>` },
     { label: 'Where', render: (item) => (item.scope ? html`<code>${item.scope}</code>` : html`<span class="muted">The tenant</span>`) },
@@ -89,11 +176,13 @@ function Onboarding({ params }) {
   const noConsent = report?.items.some((item) => item.kind === 'consent' && item.status === 'missing');
   return html`<${Page} title="Onboarding" subtitle="What the app needs in this customer's tenant, as the app itself finds it there." actions=${html`<${AsOf} poll=${poll} />`}>
     ${returned && html`<${Notice} kind=${returned.granted ? 'success' : 'warning'}>${returned.message}</${Notice}>`}
+    ${grantedHere && html`<${Granted} outcome=${grantedHere} />`}
     <${ErrorBanner} error=${poll.error} />
     ${report && (report.ready
       ? html`<${Notice}>Ready: the app can do everything it does in this tenant. Next: <a href=${href('/tenants/:tenantId/sites', { tenantId })}>its sites</a>.</${Notice}>`
       : html`<${Notice} kind="warning">${missing} ${missing === 1 ? 'item needs' : 'items need'} the customer's admin.${noConsent && report.adminConsentUrl
         ? html` Their admin consents in one step at <a href=${report.adminConsentUrl}>the admin consent page</a>, and come back here.` : null}</${Notice}>`)}
+    ${report && !report.ready && !noConsent && report.items.some(inAzure) && html`<${GrantInOneStep} tenantId=${tenantId} report=${report} />`}
     <${DataTable} caption="Checklist" columns=${columns} rows=${report?.items} rowKey=${(item) => `${item.kind}/${item.name}/${item.scope || ''}`} />
     ${report?.entraTenantId && html`<${Subscriptions} tenantId=${tenantId} />`}
     ${report?.refusedWork?.length > 0 && html`<${DataTable} caption="Work refused for want of a permission"
@@ -103,9 +192,11 @@ function Onboarding({ params }) {
       <p>Exactly the Azure actions the app uses, as one custom role: the customer's admin creates it once, then assigns it
         where the checklist says (at the subscription, it covers every resource group in it).</p>
       <pre class="fix" tabindex="0" aria-label="The command that creates the role">${report.customRoleCommand}</pre>
+      <${CopyButton} text=${report.customRoleCommand} label="Copy the command that creates the role" />
       <p>Assign it with this condition, so that the app can give only the roles it gives (the two VM sign-in roles and
         Desktop Virtualization User):</p>
       <pre class="fix" tabindex="0" aria-label="The condition to assign the role with">${report.customRoleCondition}</pre>
+      <${CopyButton} text=${report.customRoleCondition} label="Copy the condition" />
       <${DataTable} caption="Or built-in roles, which grant more" columns=${ALTERNATIVE_COLUMNS}
         rows=${report.builtInAlternatives} rowKey=${(role) => role.roleDefinitionId} />
     </section>`}

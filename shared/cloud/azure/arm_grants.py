@@ -25,7 +25,7 @@ from shared.cloud.azure.credentials import AzureCredentials, token_claims
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.tenant_access import PERMISSIONS_API
 from shared.cloud.azure.transport import ARM_PATIENCE, http_transport
-from shared.ports.azure_grant import CustomRoleFound, SubscriptionSeen
+from shared.ports.azure_grant import ADMIN_TOKEN_REFUSED, WRITE_REFUSED, CustomRoleFound, SubscriptionSeen
 from shared.ports.cloud_errors import CloudError
 
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -52,17 +52,23 @@ class ArmGrants:
     @contextmanager
     def _client(self, admin_token: str, subscription_id: str = "-", kind: Any = AuthorizationManagementClient) -> Any:
         """A client of `kind` around the administrator's token, closed when done (`kind` ComputeManagementClient for
-        raw reads: the multi-API authorization client sends no raw request)."""
+        raw reads: the multi-API authorization client sends no raw request); ARM's refusals as CloudErrors."""
         try:
             credential = _GivenToken(admin_token)
-        except ValueError as exc:  # not a JWT at all
-            raise CloudError(STEP, "invalidAdminToken", "The administrator's token is not a token.") from exc
+        except (ValueError, IndexError, TypeError) as exc:  # not a JWT at all
+            raise CloudError(STEP, ADMIN_TOKEN_REFUSED, "The administrator's token is not a token.") from exc
         client = kind(credential, subscription_id, base_url=self._endpoint, transport=http_transport(ARM_PATIENCE))
         try:
             with client:
                 yield client
         except ClientAuthenticationError as exc:
-            raise CloudError(STEP, "adminTokenRefused", f"Azure refused the administrator's sign-in: {exc}") from exc
+            raise CloudError(STEP, ADMIN_TOKEN_REFUSED, f"Azure refused the administrator's sign-in: {exc}") from exc
+        except HttpResponseError as exc:
+            if exc.status_code == 401:
+                raise CloudError(STEP, ADMIN_TOKEN_REFUSED, f"Azure refused the sign-in: {exc.message}") from exc
+            if exc.status_code == 403:
+                raise CloudError(STEP, WRITE_REFUSED, str(exc.message)) from exc
+            raise
 
     def _get(self, client: ComputeManagementClient, url: str) -> Any:
         response = client.send_request(HttpRequest("GET", url))

@@ -9,12 +9,15 @@ is idempotent: the role keeps its GUID, an assignment held already counts as hel
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from shared.catalog.app_access import CUSTOM_ROLE_NAME, assignment_condition, custom_role_properties
 from shared.errors import Conflict, ErrorDetail, Forbidden, Unavailable, ValidationFailed
 from shared.models.onboarding import AdminSubscription, AzureGrant, AzureGrantRequest, GrantedRole
 from shared.models.tenants import Tenant
+from shared.ports.azure_grant import ADMIN_TOKEN_REFUSED, WRITE_REFUSED
 from shared.ports.azure_grant import AzureGrant as AzureGrantPort
 from shared.ports.cloud_errors import CloudError
 from shared.services.access.onboarding import OnboardingReportPorts, onboarding_report
@@ -22,6 +25,30 @@ from shared.services.access.onboarding import OnboardingReportPorts, onboarding_
 # what creating the custom role and assigning it take: Owner and User Access Administrator hold both
 # (https://learn.microsoft.com/azure/role-based-access-control/custom-roles#who-can-create-delete-update-or-view-a-custom-role)
 GRANT_ACTIONS = ("Microsoft.Authorization/roleDefinitions/write", "Microsoft.Authorization/roleAssignments/write")
+
+
+# where the caller sends the administrator's token: what a refusal of it names
+ADMIN_TOKEN_HEADER = "X-Azure-Admin-Token"
+
+
+@contextmanager
+def admin_refusals() -> Iterator[None]:
+    """ARM's refusals of the administrator's sign-in as the caller's to fix: a token that is none or ran out (400 at
+    the header), a write their roles do not allow (403)."""
+    try:
+        yield
+    except CloudError as exc:
+        if exc.code == ADMIN_TOKEN_REFUSED:
+            raise ValidationFailed.of(
+                ErrorDetail(
+                    "adminSignInRefused",
+                    f"{exc} Sign in again as the customer's Azure administrator.",
+                    ADMIN_TOKEN_HEADER,
+                )
+            ) from exc
+        if exc.code == WRITE_REFUSED:
+            raise Forbidden(f"Azure refused the grant: {exc}", code="cannotGrant") from exc
+        raise
 
 
 class AzureGrantPorts(OnboardingReportPorts, Protocol):
@@ -37,7 +64,8 @@ def _grant(ports: AzureGrantPorts) -> AzureGrantPort:
 
 def admin_subscriptions(ports: AzureGrantPorts, admin_token: str) -> list[AdminSubscription]:
     """The subscriptions the administrator's sign-in sees, by name, each saying whether they can grant there."""
-    seen = _grant(ports).subscriptions(admin_token, GRANT_ACTIONS)
+    with admin_refusals():
+        seen = _grant(ports).subscriptions(admin_token, GRANT_ACTIONS)
     return [
         AdminSubscription(
             subscription_id=s.subscription_id, display_name=s.display_name, state=s.state, can_grant=not s.lacking

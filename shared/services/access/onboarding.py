@@ -176,7 +176,16 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
     )
     consent_url = admin_consent_url(ports, tenant)
     uses = frozenset([*([EMAIL] if uses_email(ports, tenant) else []), *([RECLAIM] if tenant.reclaiming else [])])
-    report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles, uses)
+    report = plan_onboarding(
+        tenant,
+        consent_url,
+        granted,
+        checks,
+        ports.app_client_id,
+        service_roles,
+        uses,
+        azure_unnamed=backend.app_needs_azure_roles and not scopes,
+    )
     if ports.refusals is not None:
         refused = ports.refusals.list_refused(tenant.id)
         if report.ready and ports.events is not None and any(item.work in RECONCILES for item in refused):
@@ -199,10 +208,13 @@ def plan_onboarding(
     app_client_id: str | None,
     service_roles: Sequence[ServiceRoleCheck] = (),
     uses: frozenset[str] = frozenset(),
+    *,
+    azure_unnamed: bool = False,
 ) -> OnboardingReport:
     """The checklist: pure, from what was read. `granted` None: not consented; a scope's `missing` None: not known;
     `service_roles`: the roles other services' principals need, each held, not held or not known; `uses`: what the
-    tenant makes of the app that only some tenants need permissions for (EMAIL, RECLAIM)."""
+    tenant makes of the app that only some tenants need permissions for (EMAIL, RECLAIM); `azure_unnamed`: the app
+    makes the tenant's Cloud PCs in Azure but no subscription is named or holds a site yet, so it can make none."""
     items: list[OnboardingItem] = []
     if not tenant.entra_tenant_id:
         items.append(
@@ -242,6 +254,20 @@ def plan_onboarding(
                     f"Add the Microsoft Graph application permission {permission.name} to the app registration, "
                     "then grant admin consent again" + (f" ({consent_url})." if consent_url else ".")
                 ),
+            )
+        )
+    if azure_unnamed:
+        items.append(
+            OnboardingItem(
+                kind="link",
+                name="Azure subscription",
+                status="missing",
+                reason="the app makes the tenant's Cloud PCs and session hosts in the customer's subscriptions, and "
+                "needs its role in one before a site can be picked there",
+                fix="The customer's Azure administrator signs in on the portal's onboarding page and picks the "
+                "subscriptions, and the app grants itself its role there (POST "
+                "/tenants/{tenantId}/onboarding:grantAzureAccess); or name them in the tenant's subscriptionIds "
+                "(PATCH /tenants/{tenantId}) and follow the custom role's commands this report then gives.",
             )
         )
     subscriptions = sorted({check.subscription_id for check in checks})
