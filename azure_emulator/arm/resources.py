@@ -19,6 +19,14 @@ def visible_subscriptions(ctx: Context, request: Request) -> list[str]:
             for entry in ctx.store.scan(rbac.ASSIGNMENT_INDEX, f"{principal}/")
             if common.get(ctx, entry["id"]) is not None
         ]
+        # and those delegated to its tenant through Azure Lighthouse, which the managing tenant lists as its own
+        # (https://learn.microsoft.com/azure/lighthouse/concepts/cross-tenant-management-experience)
+        tenant = str(claims.get("tid") or "").lower()
+        scopes += [
+            entry
+            for entry in ctx.store.scan(rbac.DELEGATION_INDEX, f"{tenant}/{principal}/")
+            if common.get(ctx, entry["id"]) is not None
+        ]
         found = {str(entry["scope"]).split("/")[2].lower() for entry in scopes if str(entry["scope"]).count("/") >= 2}
     else:
         tid = common.tid_of(request)

@@ -21,6 +21,7 @@ API = {
     "Microsoft.Authorization": "2022-04-01",
     "Microsoft.Quota": "2023-02-01",
     "Microsoft.DesktopVirtualization": "2024-04-03",
+    "Microsoft.ManagedServices": "2022-10-01",
 }
 # Types of a namespace that ARM serves under other api-versions than the namespace's default above
 # (azure_emulator/arm/resource_types.py): Compute's galleries (GalleryRP) and disks (DiskRP)
