@@ -57,6 +57,12 @@ class EmulatorCredentials:
     def for_tenant(self, tenant_id: str) -> StaticCredential:
         return StaticCredential(self._emulator, self._entra[tenant_id])
 
+    def for_arm(self, tenant_id: str) -> StaticCredential:
+        return self.for_tenant(tenant_id)
+
+    def azure_access(self, tenant_id: str) -> str:
+        return "consent"
+
 
 class ArmAdmin:
     """One Entra tenant's admin in one subscription."""

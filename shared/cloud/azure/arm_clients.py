@@ -38,6 +38,7 @@ from shared.ports.cloud_errors import REQUEST_BUDGET, CloudError, CloudThrottled
 from shared.ports.compute import Placement
 from shared.ports.progress import MIN_WAIT_S
 
+USER_ROLES = "userRoles"  # the client kind that acts in the customer's tenant whatever its Azure access
 MAX_RETRY_WAIT_S = 5.0
 RETRIES = 3
 KIND_OF = {"GET": "reads", "HEAD": "reads", "PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
@@ -57,9 +58,12 @@ INLINE_WAIT_S = 0.5
 
 
 class TenantCredentials(Protocol):
-    """Credentials for the customer's Entra tenant of an app tenant (shared.cloud.azure.credentials)."""
+    """Credentials for an app tenant (shared.cloud.azure.credentials): the app in the customer's Entra tenant, and the
+    identity it works in the customer's Azure with (the same, or its own under an Azure Lighthouse delegation)."""
 
     def for_tenant(self, tenant_id: str) -> TokenCredential: ...
+    def for_arm(self, tenant_id: str) -> TokenCredential: ...
+    def azure_access(self, tenant_id: str) -> str: ...
 
 
 class HandBackThrottlingPolicy(RetryPolicy):
@@ -171,16 +175,19 @@ def retry_after_s(response: Any) -> float | None:
 
 class CurrentCredential:
     """The tenant's credential as it is at each token request. A client outlives a credential: when the directory
-    renews a tenant's token (its admin granted more), the old credential is closed, and its clients ask the new one."""
+    renews a tenant's token (its admin granted more), the old credential is closed, and its clients ask the new one.
+    `in_customer_tenant`: the app's registration in the customer's tenant whatever the tenant's Azure access (what
+    gives users their roles, which an Azure Lighthouse delegation cannot)."""
 
-    def __init__(self, credentials: TenantCredentials, tenant_id: str) -> None:
+    def __init__(self, credentials: TenantCredentials, tenant_id: str, in_customer_tenant: bool = False) -> None:
         self._credentials, self._tenant_id = credentials, tenant_id
+        self._pick = credentials.for_tenant if in_customer_tenant else credentials.for_arm
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        return self._credentials.for_tenant(self._tenant_id).get_token(*scopes, **kwargs)
+        return self._pick(self._tenant_id).get_token(*scopes, **kwargs)
 
     def get_token_info(self, *scopes: str, options: Any = None) -> Any:
-        credential: Any = self._credentials.for_tenant(self._tenant_id)
+        credential: Any = self._pick(self._tenant_id)
         if hasattr(credential, "get_token_info"):
             return credential.get_token_info(*scopes, options=options)
         token = credential.get_token(*scopes, **(options or {}))
@@ -204,13 +211,15 @@ class ArmClients:
         self._credentials = credentials
         self.sleep = sleep
         self.endpoint = arm_endpoint.rstrip("/")
-        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str, str], Any] = {}
         self._lock = threading.Lock()
         self.budget = RequestBudget(clock)
         self.vm_limits = VmLimits(clock)
 
     def _client(self, kind: str, factory: Any, tenant_id: str, subscription_id: str) -> Any:
-        cache_key = (kind, tenant_id, subscription_id.lower())
+        # a client per identity: its pipeline keeps its token, which a tenant's change of Azure access must not outlive
+        access = "consent" if kind == USER_ROLES else self._credentials.azure_access(tenant_id)
+        cache_key = (kind, tenant_id, subscription_id.lower(), access)
         with self._lock:
             client = self._clients.get(cache_key)
             if client is None:
@@ -218,7 +227,7 @@ class ArmClients:
                     retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4, **ARM_PATIENCE.retry_options()
                 )
                 client = factory(
-                    CurrentCredential(self._credentials, tenant_id),
+                    CurrentCredential(self._credentials, tenant_id, in_customer_tenant=kind == USER_ROLES),
                     subscription_id,
                     base_url=self.endpoint,
                     retry_policy=policy,
@@ -242,6 +251,15 @@ class ArmClients:
     def authorization(self, tenant_id: str, subscription_id: str) -> AuthorizationManagementClient:
         client: AuthorizationManagementClient = self._client(
             "authorization", AuthorizationManagementClient, tenant_id, subscription_id
+        )
+        return client
+
+    def user_roles(self, tenant_id: str, subscription_id: str) -> AuthorizationManagementClient:
+        """The client that gives users their roles (VM sign-in, Desktop Virtualization User): the app's registration
+        in the customer's tenant, as an Azure Lighthouse delegation gives no right to assign roles to users
+        (https://learn.microsoft.com/azure/lighthouse/concepts/tenants-users-roles)."""
+        client: AuthorizationManagementClient = self._client(
+            USER_ROLES, AuthorizationManagementClient, tenant_id, subscription_id
         )
         return client
 
