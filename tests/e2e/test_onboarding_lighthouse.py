@@ -96,6 +96,12 @@ def test_a_customer_who_deploys_the_delegation_is_ready_and_the_app_works_there_
     listed = api.get(subnets)  # read through the delegation, as the app in its own tenant
     assert listed.status_code == 200, listed.text
     assert tenant.subnet_id.lower() in [s["id"].lower() for s in listed.json()["value"]]
+    # the app sees every customer's delegated subscription as itself: the pick list keeps this customer's own
+    other = lighthouse_tenant(api)
+    [other_template] = api.get(f"{other.path}/onboarding/delegationTemplate").json()["templates"]
+    deploy(other, other_template["template"])
+    picked = api.get(f"{tenant.path}/azureSubscriptions").json()["value"]
+    assert [s["subscriptionId"] for s in picked] == [tenant.arm.subscription_id]
 
 
 def test_a_delegation_without_one_role_fails_that_check_naming_the_role(api: ApiClient) -> None:

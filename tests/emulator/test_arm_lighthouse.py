@@ -66,7 +66,9 @@ def test_a_delegation_gives_the_managing_tenants_app_its_role_at_the_scope_until
     written = provider.call("PUT", vnet, {"location": "westeurope", "properties": {"addressSpace": {}}})
     assert refusal(written)[2] == "Microsoft.Network/virtualNetworks/write"  # Reader reads
     listed = provider.session.get(f"{admin.emulator.base_url}/arm/subscriptions?api-version=2021-04-01", timeout=30)
-    assert admin.subscription_id in [s["subscriptionId"] for s in listed.json()["value"]]
+    [subscription] = [s for s in listed.json()["value"] if s["subscriptionId"] == admin.subscription_id]
+    assert subscription["tenantId"] == admin.tenant_id  # the customer's, managed by the provider's
+    assert subscription["managedByTenants"] == [{"tenantId": provider.admin.tenant_id}]
 
     admin.ok("DELETE", assignment)
 

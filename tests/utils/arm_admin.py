@@ -63,6 +63,9 @@ class EmulatorCredentials:
     def azure_access(self, tenant_id: str) -> str:
         return "consent"
 
+    def entra_tenant_id(self, tenant_id: str) -> str:
+        return self._entra[tenant_id]
+
 
 class ArmAdmin:
     """One Entra tenant's admin in one subscription."""

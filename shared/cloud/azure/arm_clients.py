@@ -64,6 +64,7 @@ class TenantCredentials(Protocol):
     def for_tenant(self, tenant_id: str) -> TokenCredential: ...
     def for_arm(self, tenant_id: str) -> TokenCredential: ...
     def azure_access(self, tenant_id: str) -> str: ...
+    def entra_tenant_id(self, tenant_id: str) -> str: ...
 
 
 class HandBackThrottlingPolicy(RetryPolicy):
@@ -268,6 +269,10 @@ class ArmClients:
             "desktopVirtualization", DesktopVirtualizationMgmtClient, tenant_id, subscription_id
         )
         return client
+
+    def entra_tenant_id(self, tenant_id: str) -> str:
+        """The customer's Entra tenant of an app tenant (what its subscriptions' `tenantId` is)."""
+        return self._credentials.entra_tenant_id(tenant_id)
 
     def get_url(self, tenant_id: str, subscription_id: str, url: str, step: str) -> HttpResponse:
         """GET an ARM URL (an operation's status, a list's page) through the compute client's pipeline: auth,
