@@ -219,6 +219,10 @@ _CATALOGUE: dict[str, Words] = {
     "AccessDenied": Words("The app's identity is not allowed to do this.", _ONBOARDING),
     "Authorization_RequestDenied": Words("The app lacks a Microsoft Graph permission for this.", _ONBOARDING),
     "Unauthorized": Words("The service did not accept the app's sign-in.", _ONBOARDING),
+    "subscriptionOfAnotherTenant": Words(
+        "The subscription belongs to another customer's tenant, delegated to the provider.",
+        "Pick one of this customer's own subscriptions.",
+    ),
     "appNotConsented": Words("The customer's administrator has not consented to the app in their tenant.", _ONBOARDING),
     "InvalidAuthenticationToken": Words("The service did not accept the app's sign-in.", _ONBOARDING),
     "unauthenticated": Words("The app could not sign in to the customer's tenant.", _ONBOARDING),

@@ -15,6 +15,7 @@ from azure.mgmt.network.models import AddressSpace, VirtualNetwork, VirtualNetwo
 from azure_emulator.launcher import EmulatorProcess
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.credentials import AzureCredentials
+from shared.ports.cloud_errors import NOT_DELEGATED, CloudError
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin
 from tests.utils.onboarding import grant_app
@@ -95,3 +96,21 @@ def test_the_roles_the_app_gives_users_are_given_in_the_customers_tenant(custome
     with pytest.raises(HttpResponseError) as refused:  # the customer's tenant has given the app no role yet
         list(user_roles.role_assignments.list_for_scope(group))
     assert refused.value.status_code == 403
+
+
+def test_another_customers_delegated_subscription_is_never_acted_in_for_this_tenant(
+    customer: Customer, azure_emulator: EmulatorProcess
+) -> None:
+    customer.access[0] = "lighthouse"
+    other = Customer(ArmAdmin(azure_emulator, str(uuid.uuid4())), customer.credentials, customer.arm, customer.access)
+    group = other.admin.resource_group("rg-theirs")
+    other.delegate(f"/subscriptions/{other.admin.subscription_id}", READER)  # the app, as itself, may read there
+    other.delegate(group, CONTRIBUTOR)
+
+    with pytest.raises(CloudError) as refused:  # but not in this tenant's name
+        customer.arm.network(APP_TENANT, other.admin.subscription_id)
+    assert refused.value.code == NOT_DELEGATED
+    own = customer.admin.resource_group("rg-ours")
+    customer.delegate(f"/subscriptions/{customer.admin.subscription_id}", READER)
+    customer.delegate(own, CONTRIBUTOR)
+    assert list(customer.arm.network(APP_TENANT, customer.admin.subscription_id).virtual_networks.list("rg-ours")) == []

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from azure.core.credentials import AccessTokenInfo, TokenCredential
+from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.core.rest import HttpRequest, HttpResponse
@@ -34,11 +35,12 @@ from azure.mgmt.network import NetworkManagementClient
 
 from shared.cloud.azure.compute_limits import VmLimits, VmPacingPolicy
 from shared.cloud.azure.transport import ARM_PATIENCE, close_all, http_transport
-from shared.ports.cloud_errors import REQUEST_BUDGET, CloudError, CloudThrottled
+from shared.ports.cloud_errors import NOT_DELEGATED, REQUEST_BUDGET, CloudError, CloudThrottled
 from shared.ports.compute import Placement
 from shared.ports.progress import MIN_WAIT_S
 
 USER_ROLES = "userRoles"  # the client kind that acts in the customer's tenant whatever its Azure access
+SUBSCRIPTIONS_API = "2022-12-01"  # Microsoft.Resources' subscriptions list
 MAX_RETRY_WAIT_S = 5.0
 RETRIES = 3
 KIND_OF = {"GET": "reads", "HEAD": "reads", "PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
@@ -213,6 +215,7 @@ class ArmClients:
         self.sleep = sleep
         self.endpoint = arm_endpoint.rstrip("/")
         self._clients: dict[tuple[str, str, str, str], Any] = {}
+        self._customers: set[tuple[str, str]] = set()  # (app tenant, subscription) known to be the customer's
         self._lock = threading.Lock()
         self.budget = RequestBudget(clock)
         self.vm_limits = VmLimits(clock)
@@ -220,6 +223,8 @@ class ArmClients:
     def _client(self, kind: str, factory: Any, tenant_id: str, subscription_id: str) -> Any:
         # a client per identity: its pipeline keeps its token, which a tenant's change of Azure access must not outlive
         access = "consent" if kind == USER_ROLES else self._credentials.azure_access(tenant_id)
+        if access == "lighthouse" and subscription_id:
+            self._check_customers(tenant_id, subscription_id)
         cache_key = (kind, tenant_id, subscription_id.lower(), access)
         with self._lock:
             client = self._clients.get(cache_key)
@@ -240,6 +245,35 @@ class ArmClients:
                 )
                 self._clients[cache_key] = client
             return client
+
+    def _check_customers(self, tenant_id: str, subscription_id: str) -> None:
+        """Under an Azure Lighthouse delegation the app sees, as itself, every delegating customer's subscriptions: it
+        acts in a tenant's name only in a subscription of that customer's tenant (the list's `tenantId`,
+        https://learn.microsoft.com/rest/api/resources/subscriptions/list), so that a site naming another customer's
+        subscription reaches nothing there. Once known to be the customer's, it is not asked again."""
+        key = (tenant_id, subscription_id.lower())
+        if key in self._customers:
+            return
+        url: str | None = f"{self.endpoint}/subscriptions?api-version={SUBSCRIPTIONS_API}"
+        while url:
+            response = self.get_url(tenant_id, "", url, "checkSubscriptionTenant")
+            if response.status_code >= 400:
+                raise HttpResponseError(response=response)
+            body = response.json()
+            for row in body.get("value") or []:
+                if str(row.get("subscriptionId") or "").lower() != key[1]:
+                    continue
+                if str(row.get("tenantId") or "").lower() != self.entra_tenant_id(tenant_id).lower():
+                    raise CloudError(
+                        "checkSubscriptionTenant",
+                        NOT_DELEGATED,
+                        f"Subscription {subscription_id} belongs to another tenant than this customer's: the app does "
+                        "not act in it for this tenant.",
+                    )
+                self._customers.add(key)
+                return
+            url = body.get("nextLink")
+        # not delegated to the app at all: ARM itself refuses what the app asks there
 
     def compute(self, tenant_id: str, subscription_id: str) -> ComputeManagementClient:
         client: ComputeManagementClient = self._client("compute", ComputeManagementClient, tenant_id, subscription_id)
