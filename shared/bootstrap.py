@@ -67,6 +67,7 @@ from shared.services.backends.backend_choice import (
     configuration_of,
 )
 from shared.settings import Settings, SettingsError
+from shared.storage import change_capture
 from shared.storage.account import storage_account
 from shared.storage.alerts import AlertRepository
 from shared.storage.audit_events import AuditEventRepository
@@ -156,7 +157,8 @@ class AzureAccessOf:
         self._tenants = tenants
 
     def __call__(self, tenant_id: str) -> str:
-        tenant = self._tenants.find_tenant(tenant_id, max_age=ACCESS_READ_AGE_S)
+        with change_capture.capturing(None):  # which identity calls ARM is no part of an audited request's change
+            tenant = self._tenants.find_tenant(tenant_id, max_age=ACCESS_READ_AGE_S)
         return tenant.azure_access if tenant is not None else "consent"
 
 
