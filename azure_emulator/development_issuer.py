@@ -141,6 +141,16 @@ class DevelopmentIssuer:
         """A compact JWS of `claims`, RS256, its header naming the key that verifies it."""
         return jwt.encode(dict(claims), self._key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
 
+    def verify(self, token: str, audiences: list[str]) -> dict[str, Any] | None:
+        """The claims of a token this issuer signed for one of `audiences` that has not expired; None otherwise."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._key.public_key(), algorithms=["RS256"], audience=audiences, leeway=30
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims
+
     def issue(
         self,
         name: str,

@@ -47,6 +47,7 @@ class Request:
     base_url: str  # https://127.0.0.1:PORT, for links and Location headers
     params: dict[str, str] = field(default_factory=dict)  # the route pattern's named groups
     claims: dict[str, Any] | None = None  # the bearer token's claims, when one was sent and valid
+    delegated: bool = False  # the token is a signed-in user's (the sign-in page's), not an app's or the administrator's
     operation: str = ""  # counted under this name; a handler may refine it (runCommand -> its command)
 
     def json(self) -> Any:

@@ -116,6 +116,15 @@ class Context:
     grants: dict[str, Grant] = field(default_factory=dict)  # the token endpoint's, by grant_type
 
 
+# the audiences ARM accepts a token for (https://learn.microsoft.com/rest/api/azure/#create-the-request: a token for
+# https://management.azure.com/ or the classic https://management.core.windows.net/)
+ARM_AUDIENCES = (
+    "https://management.azure.com",
+    "https://management.azure.com/",
+    "https://management.core.windows.net/",
+)
+
+
 def _bearer(headers: dict[str, str]) -> str | None:
     value = headers.get("authorization", "")
     if value[:7].lower() == "bearer ":
@@ -137,6 +146,11 @@ def dispatch(ctx: Context, request: Request) -> Response:
     token = _bearer(request.headers)
     if token is not None:
         request.claims = ctx.tokens.verify(token)
+        if request.claims is None and route.api == "arm":
+            # a user signed in through the sign-in page with ARM's scope (user_impersonation): a delegated token,
+            # which ARM takes for Azure's own audiences only (InvalidAuthenticationTokenAudience otherwise)
+            request.claims = ctx.users.verify(token, list(ARM_AUDIENCES))
+            request.delegated = request.claims is not None
     if route.auth and request.claims is None:
         challenge = ctx.router.challenges.get(route.api)
         headers = challenge(request) if challenge else {"WWW-Authenticate": 'Bearer realm="azure-emulator"'}

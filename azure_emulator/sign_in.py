@@ -28,9 +28,17 @@ from urllib.parse import urlencode, urlsplit
 
 from azure_emulator import sign_in_page
 from azure_emulator.authorizations import Authorizations, SignedIn
-from azure_emulator.development_issuer import APP_API_AUDIENCE, APP_ID_URI, HOME_TENANT_ID, SCOPE, USERNAME_DOMAIN
+from azure_emulator.development_issuer import (
+    APP_API_AUDIENCE,
+    APP_ID_URI,
+    HOME_TENANT_ID,
+    SCOPE,
+    USERNAME_DOMAIN,
+    user_object_id,
+)
+from azure_emulator.graph.directory_rows import UPN, USER
 from azure_emulator.identity import TENANT, oauth_error
-from azure_emulator.server import Context, Request, Response
+from azure_emulator.server import ApiError, Context, Request, Response
 
 USER_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 LOOPBACK = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::[0-9]{1,5})?", re.IGNORECASE)
@@ -238,6 +246,34 @@ def register(ctx: Context) -> None:
                 return oauth_error(400, "invalid_scope", 28000, "The scope names more than one resource.")
             found = replace(found, scope=scope)
         return tokens(request, found, nonce="", refresh=True)
+
+    @r.route(
+        "PUT",
+        r"/emulator/tenants/(?P<tid>[^/]+)/signInUsers/(?P<name>[^/]+)",
+        operation="emulatorControl",
+        api="emulator",
+        auth=False,
+    )
+    def put_sign_in_user(request: Request) -> Response:
+        """Puts the person the sign-in page signs in as `name` in the tenant's directory (their object id is the one
+        their tokens carry), so that a role can be assigned to them as to any user of the tenant."""
+        tid, name = request.params["tid"].lower(), request.params["name"]
+        if not USER_NAME.fullmatch(name):
+            raise ApiError(400, "InvalidRequestContent", f"A user name is {sign_in_page.NAME_RULE}.")
+        user_id, upn = user_object_id(name), f"{name}@{USERNAME_DOMAIN}"
+        user = {
+            "id": user_id,
+            "displayName": name,
+            "userPrincipalName": upn,
+            "mailNickname": name,
+            "accountEnabled": True,
+            "assignedLicenses": [],
+            "licenseAssignmentStates": [],
+        }
+        with ctx.store.transaction():
+            ctx.store.put(UPN, f"{tid}/{upn.lower()}", {"id": user_id})
+            ctx.store.put(USER, f"{tid}/{user_id}", user)
+        return Response(200, {"id": user_id, "userPrincipalName": upn})
 
     ctx.grants["authorization_code"] = authorization_code
     ctx.grants["refresh_token"] = refresh_token

@@ -11,6 +11,7 @@ from shared.cloud.azure.alert_notices import AlertNotices
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import AzureDevices
+from shared.cloud.azure.arm_grants import ArmGrants
 from shared.cloud.azure.arm_image_building import AzureImageBuilding
 from shared.cloud.azure.arm_images import AzureImages
 from shared.cloud.azure.arm_inventory import AzureInventory
@@ -316,6 +317,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         images=admin.images,
         policies=admin.policies,
         alerts=alert_store,
+        grant=ArmGrants(credentials, settings.arm_endpoint, graph),
     )
     alerts = AlertPorts(
         alerts=alert_store,

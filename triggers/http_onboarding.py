@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import azure.durable_functions as df
 
+from shared.errors import ErrorDetail, ValidationFailed
+from shared.models.base import Page
 from shared.models.json_schema import ecma_pattern
-from shared.models.onboarding import DelegationTemplates, FoundTenant, OnboardingReport
+from shared.models.onboarding import (
+    AdminSubscription,
+    AzureGrant,
+    AzureGrantRequest,
+    DelegationTemplates,
+    FoundTenant,
+    OnboardingReport,
+)
 from shared.ports.bundles import OnboardingPorts
+from shared.services.access.azure_grant import admin_subscriptions, grant_azure_access
 from shared.services.access.lighthouse import delegation_template
 from shared.services.access.onboarding import DOMAIN_NAME as DOMAIN_NAME_RULE
 from shared.services.access.onboarding import MAX_DOMAIN_NAME, ROOTED_DOMAIN_NAME, find_customer, onboarding_report
-from triggers.http_api import Api
+from triggers.http_api import Api, page_of
 from triggers.http_request import ApiRequest, QueryParam
 
 DOMAIN_NAME = QueryParam(
@@ -25,6 +37,27 @@ DOMAIN_NAME = QueryParam(
     },
     required=True,
 )
+# the customer administrator's own ARM token (user_impersonation) for the one-step grant: a header of its own, since
+# Authorization carries the caller's token for the app's API; used for the request's ARM calls and never kept
+ADMIN_TOKEN_HEADER = "X-Azure-Admin-Token"
+ADMIN_TOKEN_NOTE = (
+    f"The customer's administrator signs in to their Entra tenant with Azure's delegated scope "
+    f"(https://management.azure.com/user_impersonation); their access token goes in the `{ADMIN_TOKEN_HEADER}` "
+    "header. The app uses it for this request's Azure calls only and never keeps or logs it."
+)
+
+
+def admin_token(req: ApiRequest) -> str:
+    token = (req.raw.headers.get(ADMIN_TOKEN_HEADER) or "").strip().removeprefix("Bearer ").strip()
+    if not token:
+        raise ValidationFailed.of(
+            ErrorDetail(
+                "adminTokenMissing",
+                f"Send the customer administrator's Azure access token in the {ADMIN_TOKEN_HEADER} header.",
+                ADMIN_TOKEN_HEADER,
+            )
+        )
+    return token
 
 
 def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:
@@ -67,5 +100,31 @@ def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:
     )
     def find_tenant(req: ApiRequest) -> FoundTenant:
         return find_customer(ports.access, req.query("domainName") or "")
+
+    @routes.get(
+        "tenants/{tenantId}/onboarding/adminSubscriptions",
+        "listAdminSubscriptions",
+        "The subscriptions the customer's administrator sees when signed in, by name, and where they can grant",
+        description=ADMIN_TOKEN_NOTE,
+        response=Page[AdminSubscription],
+    )
+    def list_admin_subscriptions(req: ApiRequest) -> dict[str, Any]:
+        return page_of(req, list(admin_subscriptions(ports, admin_token(req))), None)
+
+    @routes.post(
+        "tenants/{tenantId}/onboarding:grantAzureAccess",
+        "grantAzureAccess",
+        "Grant the app its Azure roles in the picked subscriptions, with the customer administrator's sign-in",
+        description=f"{ADMIN_TOKEN_NOTE} In each subscription it makes the custom role assignable, assigns it to the "
+        "app with its condition, and assigns Microsoft's services the roles the report lists for them there. 403 "
+        "cannotGrant (nothing written) when the administrator holds neither Owner nor User Access Administrator in "
+        "one of them; 409 consentFirst before admin consent. Name the subscriptions in the tenant's "
+        "`subscriptionIds` too, so that the report checks them before a site is there.",
+        body=AzureGrantRequest,
+        response=AzureGrant,
+        review=False,
+    )
+    def grant_access(req: ApiRequest) -> AzureGrant:
+        return grant_azure_access(ports, req.tenant, admin_token(req), req.body(AzureGrantRequest))
 
     return bp

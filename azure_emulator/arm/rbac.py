@@ -13,9 +13,11 @@ Some writes are checked on a second resource too, as ARM's linked access checks 
 needs `Microsoft.Network/virtualNetworks/subnets/join/action` there, a VM needs `.../networkInterfaces/join/action`
 on its NIC and read on its image (https://learn.microsoft.com/azure/virtual-network/virtual-network-network-interface#permissions).
 
-Who is checked: an app's token (`idtyp: app`, the client-credentials grant) and a managed identity's. The tokens
-`POST /emulator/token` issues stand in for the customer's own administrator, signed in with `az login`, who owns
-the subscriptions they set up; they are not checked, as an Owner at subscription scope would pass every check here.
+Who is checked: an app's token (`idtyp: app`, the client-credentials grant), a managed identity's, and a user's
+signed in through the sign-in page with ARM's scope (a delegated token: the user's own role assignments decide, as
+for any principal). The tokens `POST /emulator/token` issues stand in for the customer's own administrator, signed in
+with `az login`, who owns the subscriptions they set up; they are not checked, as an Owner at subscription scope would
+pass every check here.
 Conditions (ABAC) of a role or of its assignment are evaluated for the role-assignment attributes that delegation
 uses (conditions.py); one the emulator cannot read grants nothing, so it is never kinder than Azure about one.
 
@@ -229,9 +231,10 @@ def caller_permissions(ctx: Context, request: Request, path: str) -> list[dict[s
 
 
 def checked(request: Request) -> bool:
-    """Whether RBAC applies to the caller: an app or a managed identity, not the emulator's administrator."""
+    """Whether RBAC applies to the caller: an app, a managed identity or a signed-in user, not the emulator's
+    administrator."""
     claims = request.claims or {}
-    return claims.get("idtyp") == "app"
+    return claims.get("idtyp") == "app" or request.delegated
 
 
 def allowed(

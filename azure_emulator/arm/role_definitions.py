@@ -123,7 +123,6 @@ def register(ctx: Context) -> None:
                     "A custom role with the same name already exists in this directory.",
                 )
         resource_id = f"{scope.rstrip('/')}/providers/{rbac.DEFINITION_TYPE}/{name}"
-        existing = rbac.find_definition(ctx, name)
         doc = {
             "resource": {
                 "id": resource_id,
@@ -141,7 +140,10 @@ def register(ctx: Context) -> None:
         }
         common.put(ctx, doc)
         rbac.index_custom(ctx, name, resource_id)
-        return Response(200 if existing else 201, common.shown(doc))
+        # 201 whether it creates or updates: the only answer the REST specification gives this PUT
+        # (azure-rest-api-specs, specification/authorization/.../2022-04-01/authorization-RoleDefinitionsCalls.json,
+        # RoleDefinitions_CreateOrUpdate), which the SDKs `az role definition update` goes through accept alone
+        return Response(201, common.shown(doc))
 
     @routing.route(
         ctx, "DELETE", one, operation="deleteRoleDefinition", action="Microsoft.Authorization/roleDefinitions/delete"

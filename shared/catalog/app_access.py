@@ -355,6 +355,19 @@ def custom_role(subscription_ids: list[str]) -> dict[str, Any]:
     }
 
 
+def custom_role_properties(assignable_scopes: list[str]) -> dict[str, Any]:
+    """The same role as ARM's role definition properties take it (a PUT of Microsoft.Authorization/roleDefinitions)."""
+    role = custom_role([])
+    return {
+        "roleName": role["Name"],
+        "description": role["Description"],
+        "type": "CustomRole",
+        "permissions": [{"actions": role["Actions"], "notActions": [], "dataActions": [], "notDataActions": []}],
+        # ARM scopes are case-insensitive: a scope named twice in two spellings is one
+        "assignableScopes": sorted({scope.lower(): scope for scope in assignable_scopes}.values(), key=str.lower),
+    }
+
+
 def assignment_condition() -> str:
     """The condition (ABAC, version 2.0) that narrows the role's assignment writes and deletes to the roles the app
     gives, so that it can never grant Owner (https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-portal)."""

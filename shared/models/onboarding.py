@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shared.models.base import ApiModel
+from shared.models.base import ApiModel, Guid, InputModel
 from shared.models.refused_work import RefusedWork
 
+MAX_GRANT_SUBSCRIPTIONS = 20  # one sign-in grants in a handful of subscriptions; more is a script's work
 OnboardingKind = Literal["link", "consent", "graphPermission", "azureRole"]
 
 
@@ -89,3 +90,36 @@ class DelegationTemplates(ApiModel):
     managed_by_tenant_id: str = Field(description="The app's own Entra tenant, which the delegation names.")
     principal_id: str = Field(description="The app's service principal there, which every authorization names.")
     templates: list[DelegationTemplate]
+
+
+class AdminSubscription(ApiModel):
+    """A subscription the customer's administrator sees when signed in, and whether their roles let them grant."""
+
+    subscription_id: str
+    display_name: str
+    state: str
+    can_grant: bool = Field(
+        description="Their roles there create a role and assign it (Owner or User Access Administrator do)."
+    )
+
+
+class AzureGrantRequest(InputModel):
+    subscription_ids: list[Guid] = Field(
+        min_length=1, max_length=MAX_GRANT_SUBSCRIPTIONS, description="The subscriptions to grant the app its roles in."
+    )
+
+
+class GrantedRole(ApiModel):
+    """One role assignment the grant made, or found already made."""
+
+    role: str
+    scope: str
+    principal_name: str = Field(description="Who holds it: the app, or one of Microsoft's services.")
+    outcome: Literal["granted", "alreadyHeld"]
+
+
+class AzureGrant(ApiModel):
+    """What a grant with the customer administrator's sign-in did, and the onboarding report after it."""
+
+    granted: list[GrantedRole]
+    report: OnboardingReport

@@ -12,6 +12,7 @@ from ipaddress import IPv4Network, IPv6Network
 from shared.models.tenants import BackendName
 from shared.ports.access_stores import AuditEventStore, RoleAssignmentStore, TenantStore, UniqueValueStore
 from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
+from shared.ports.azure_grant import AzureGrant
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
@@ -68,6 +69,7 @@ class OnboardingPorts:
     images: DeviceImageStore | None = None  # a windows365 tenant's uploads tell whether Windows 365 could read them
     policies: PolicyStore | None = None  # policies with power rules: their sites need Start VM on Connect's role
     alerts: AlertStore | None = None  # a rule that e-mails asks for Mail.Send
+    grant: AzureGrant | None = None  # the one-step grant with the customer administrator's sign-in
 
 
 @dataclass(frozen=True)

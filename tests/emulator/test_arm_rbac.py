@@ -18,6 +18,7 @@ from azure_emulator.app import build_context
 from azure_emulator.arm import rbac
 from azure_emulator.launcher import EmulatorProcess
 from azure_emulator.server import Context, Request, Route, dispatch
+from tests.utils.admin_sign_in import OWNER, azure_admin_token, give_role, put_in_directory
 from tests.utils.arm_admin import ArmAdmin, Controls, emulator_token
 from tests.utils.graph_admin import GraphAdmin
 
@@ -386,3 +387,34 @@ def test_admin_consent_grants_exactly_what_the_registration_requests(azure_emula
             assert sorted(claims["roles"]) == sorted(granted)
             found = principal(app)
             assert found.status_code == 200 and found.json()["id"] == claims["oid"] and found.json()["appId"] == app
+
+
+# --- a signed-in user's own token (delegated) ------------------------------------------------------------------
+def test_a_signed_in_users_token_is_checked_against_their_own_roles(
+    admin: ArmAdmin, azure_emulator: EmulatorProcess
+) -> None:
+    """The customer's administrator signs in for Azure (user_impersonation) as the one-step grant has them: their
+    token passes where their role assignments let it, as ARM checks any principal, and nowhere else."""
+    emulator = azure_emulator
+    tenant = admin.tenant_id
+    frank = put_in_directory(emulator, tenant, "frank")
+    token = azure_admin_token(emulator, tenant, "frank")
+    headers = {"Authorization": f"Bearer {token}"}
+    subscription = f"/subscriptions/{admin.subscription_id}"
+    listed = f"{emulator.base_url}/arm/subscriptions?api-version=2022-12-01"
+    group = f"{emulator.base_url}/arm{subscription}/resourcegroups/rg-frank?api-version=2021-04-01"
+    with emulator.session() as http:
+        assert http.get(listed, headers=headers, timeout=30).json()["value"] == []  # no role: no subscription
+        refused = http.put(group, json={"location": REGION}, headers=headers, timeout=30)
+        assert refusal(refused)[1:3] == (frank, "Microsoft.Resources/subscriptions/resourceGroups/write")
+        give_role(admin, frank, READER)
+        assert [s["subscriptionId"] for s in http.get(listed, headers=headers, timeout=30).json()["value"]] == [
+            admin.subscription_id
+        ]
+        assert refusal(http.put(group, json={"location": REGION}, headers=headers, timeout=30))[1] == frank
+        give_role(admin, frank, OWNER)
+        assert http.put(group, json={"location": REGION}, headers=headers, timeout=30).status_code == 201
+        # a token for another audience is not ARM's: the request is unauthenticated
+        graph_token = azure_admin_token(emulator, tenant, "frank", scope="https://graph.microsoft.com/User.Read")
+        other = http.get(listed, headers={"Authorization": f"Bearer {graph_token}"}, timeout=30)
+        assert other.status_code == 401, other.text

@@ -5,6 +5,7 @@ The face: the modules named here are what the rest of the app may import; the ot
 
 __all__ = [
     "audit",
+    "azure_grant",
     "azure_scopes",
     "cross_tenant",
     "directory_subscriptions",

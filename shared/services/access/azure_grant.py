@@ -1,0 +1,126 @@
+"""The customer's administrator grants the app its Azure roles in one step, with their own sign-in: the custom role,
+its assignment in each subscription they pick (with its condition), and the roles Microsoft's services need there.
+
+The administrator's ARM token is used for these writes only: it is passed in, never stored or logged, and dropped
+when the request ends. What they may not grant is said before anything is written, so a grant is never half done
+for want of a right; a write ARM refuses midway is answered as ARM said, and the grant can be run again (each write
+is idempotent: the role keeps its GUID, an assignment held already counts as held)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+from shared.catalog.app_access import CUSTOM_ROLE_NAME, assignment_condition, custom_role_properties
+from shared.errors import Conflict, ErrorDetail, Forbidden, Unavailable, ValidationFailed
+from shared.models.onboarding import AdminSubscription, AzureGrant, AzureGrantRequest, GrantedRole
+from shared.models.tenants import Tenant
+from shared.ports.azure_grant import AzureGrant as AzureGrantPort
+from shared.ports.cloud_errors import CloudError
+from shared.services.access.onboarding import OnboardingReportPorts, onboarding_report
+
+# what creating the custom role and assigning it take: Owner and User Access Administrator hold both
+# (https://learn.microsoft.com/azure/role-based-access-control/custom-roles#who-can-create-delete-update-or-view-a-custom-role)
+GRANT_ACTIONS = ("Microsoft.Authorization/roleDefinitions/write", "Microsoft.Authorization/roleAssignments/write")
+
+
+class AzureGrantPorts(OnboardingReportPorts, Protocol):
+    @property
+    def grant(self) -> AzureGrantPort | None: ...
+
+
+def _grant(ports: AzureGrantPorts) -> AzureGrantPort:
+    if ports.grant is None:
+        raise Unavailable("This deployment cannot grant with an administrator's sign-in.", code="grantUnavailable")
+    return ports.grant
+
+
+def admin_subscriptions(ports: AzureGrantPorts, admin_token: str) -> list[AdminSubscription]:
+    """The subscriptions the administrator's sign-in sees, by name, each saying whether they can grant there."""
+    seen = _grant(ports).subscriptions(admin_token, GRANT_ACTIONS)
+    return [
+        AdminSubscription(
+            subscription_id=s.subscription_id, display_name=s.display_name, state=s.state, can_grant=not s.lacking
+        )
+        for s in sorted(seen, key=lambda s: (s.display_name.lower(), s.subscription_id))
+    ]
+
+
+def custom_role_guid(entra_tenant_id: str) -> str:
+    """The custom role's GUID when the grant creates it: the same on every try, so a retry updates, never doubles."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{entra_tenant_id.lower()}/roleDefinitions/{CUSTOM_ROLE_NAME}"))
+
+
+def grant_azure_access(ports: AzureGrantPorts, tenant: Tenant, admin_token: str, body: AzureGrantRequest) -> AzureGrant:
+    if not tenant.entra_tenant_id:
+        raise Conflict("Link the tenant to its Microsoft Entra tenant first.", code="tenantNotLinked")
+    grant = _grant(ports)
+    wanted = list(dict.fromkeys(s.lower() for s in body.subscription_ids))
+    seen = {s.subscription_id.lower(): s for s in grant.subscriptions(admin_token, GRANT_ACTIONS)}
+    unseen = [
+        ErrorDetail(
+            "subscriptionNotVisible",
+            f"Your sign-in sees no subscription {sub}: pick one from the list your sign-in sees.",
+            f"subscriptionIds[{i}]",
+        )
+        for i, sub in enumerate(wanted)
+        if sub not in seen
+    ]
+    if unseen:
+        raise ValidationFailed.of(*unseen)
+    lacking = [seen[sub] for sub in wanted if seen[sub].lacking]
+    if lacking:
+        names = ", ".join(f"{s.display_name} ({s.subscription_id})" for s in lacking)
+        raise Forbidden(
+            f"Your roles in {names} do not let you grant roles: that takes Owner or User Access Administrator there "
+            f"(they lack {', '.join(lacking[0].lacking)}). Ask someone who holds one to sign in, or to run the "
+            "commands on the onboarding page.",
+            code="cannotGrant",
+            target="subscriptionIds",
+        )
+    try:
+        principal = grant.app_principal_id(tenant.id)
+    except CloudError as exc:
+        raise Conflict(
+            "The app has no service principal in the customer's tenant yet: an admin gives admin consent first "
+            "(the onboarding page's first item), then grants.",
+            code="consentFirst",
+        ) from exc
+    granted: list[GrantedRole] = []
+    backend = ports.backends.of_tenant(tenant)
+    if backend.app_needs_azure_roles:
+        granted += grant_custom_role(grant, tenant.entra_tenant_id, admin_token, wanted, principal)
+    sites = ports.sites.list_all_sites(tenant.id)
+    checks = backend.service_role_checks(ports, tenant.id, sites, consented=True, subscriptions=wanted)
+    for check in checks:
+        if check.held or check.subscription_id.lower() not in wanted or not check.scope:
+            continue
+        holder = grant.service_principal_id(tenant.id, check.role.app_id)
+        if holder is None:  # the service has no principal in the tenant: the report says so in its own words
+            continue
+        made = grant.assign(admin_token, check.scope, check.role.role_definition_id, holder, None)
+        granted.append(_granted(check.role.name, check.scope, check.role.principal_name, made))
+    return AzureGrant(granted=granted, report=onboarding_report(ports, tenant))
+
+
+def grant_custom_role(
+    grant: AzureGrantPort, entra_tenant_id: str, admin_token: str, wanted: list[str], principal: str
+) -> list[GrantedRole]:
+    """The custom role made assignable in each subscription (an existing one of that name keeps its GUID and its
+    other scopes), then assigned there to the app with its condition."""
+    found = next(
+        (role for sub in wanted if (role := grant.find_custom_role(admin_token, sub, CUSTOM_ROLE_NAME)) is not None),
+        None,
+    )
+    role_id = found.role_definition_id if found is not None else custom_role_guid(entra_tenant_id)
+    scopes = [*(found.assignable_scopes if found is not None else ()), *(f"/subscriptions/{sub}" for sub in wanted)]
+    grant.put_custom_role(admin_token, wanted[0], role_id, custom_role_properties(scopes))
+    condition = assignment_condition()
+    return [
+        _granted(CUSTOM_ROLE_NAME, scope, "the app", grant.assign(admin_token, scope, role_id, principal, condition))
+        for scope in (f"/subscriptions/{sub}" for sub in wanted)
+    ]
+
+
+def _granted(role: str, scope: str, holder: str, made: bool) -> GrantedRole:
+    return GrantedRole(role=role, scope=scope, principal_name=holder, outcome="granted" if made else "alreadyHeld")
