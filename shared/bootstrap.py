@@ -68,6 +68,7 @@ from shared.services.backends.backend_choice import (
     configuration_of,
 )
 from shared.settings import Settings, SettingsError
+from shared.storage import change_capture
 from shared.storage.account import storage_account
 from shared.storage.alerts import AlertRepository
 from shared.storage.audit_events import AuditEventRepository
@@ -129,6 +130,9 @@ class Services:
     timer_work: TimerWorkPorts
 
 
+ACCESS_READ_AGE_S = 5.0
+
+
 class EntraTenantIds:
     """The customer's Entra tenant id of an app tenant; remembered once known (a linked tenant stays linked)."""
 
@@ -144,6 +148,19 @@ class EntraTenantIds:
                 return None
             known = self._known[tenant_id] = str(tenant.entra_tenant_id)
         return known
+
+
+class AzureAccessOf:
+    """How the app works in a tenant's Azure (Tenant.azure_access), as read at most ACCESS_READ_AGE_S ago: asked at
+    each ARM client's use, and changed rarely (an admin's switch to or from an Azure Lighthouse delegation)."""
+
+    def __init__(self, tenants: TenantRepository) -> None:
+        self._tenants = tenants
+
+    def __call__(self, tenant_id: str) -> str:
+        with change_capture.capturing(None):  # which identity calls ARM is no part of an audited request's change
+            tenant = self._tenants.find_tenant(tenant_id, max_age=ACCESS_READ_AGE_S)
+        return tenant.azure_access if tenant is not None else "consent"
 
 
 def host_addresses(host: str) -> list[str]:
@@ -172,7 +189,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     events = QueueEventPublisher(account.queue(settings.directory_events_queue))
     tenants = TenantRepository(storage)
     refusals = RefusedWorkRepository(storage)
-    credentials = AzureCredentials(settings, EntraTenantIds(tenants))
+    credentials = AzureCredentials(settings, EntraTenantIds(tenants), azure_access_of=AzureAccessOf(tenants))
     secrets = KeyVaultSecretStore(settings, credentials)
     storage.continuations = ContinuationTokens(lambda: app_key(secrets, CONTINUATION_KEY))
     arm = ArmClients(credentials, settings.arm_endpoint)

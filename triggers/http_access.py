@@ -53,6 +53,7 @@ ACCESS: dict[str, Access] = {
     "getTenantCosts": READER,
     "exportTenantCosts": READER,
     "getTenantOnboarding": READER,
+    "getTenantDelegationTemplate": READER,  # names no secret: the app's own tenant and principal, and the roles
     "listAdminSubscriptions": ADMINISTRATOR,  # with the customer administrator's own token, for the grant
     "grantAzureAccess": ADMINISTRATOR,
     "updateTenant": ADMINISTRATOR,

@@ -9,9 +9,17 @@ import azure.durable_functions as df
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.base import Page
 from shared.models.json_schema import ecma_pattern
-from shared.models.onboarding import AdminSubscription, AzureGrant, AzureGrantRequest, FoundTenant, OnboardingReport
+from shared.models.onboarding import (
+    AdminSubscription,
+    AzureGrant,
+    AzureGrantRequest,
+    DelegationTemplates,
+    FoundTenant,
+    OnboardingReport,
+)
 from shared.ports.bundles import OnboardingPorts
 from shared.services.access.azure_grant import ADMIN_TOKEN_HEADER, admin_subscriptions, grant_azure_access
+from shared.services.access.lighthouse import delegation_template
 from shared.services.access.onboarding import DOMAIN_NAME as DOMAIN_NAME_RULE
 from shared.services.access.onboarding import MAX_DOMAIN_NAME, ROOTED_DOMAIN_NAME, find_customer, onboarding_report
 from triggers.http_api import Api, page_of
@@ -65,6 +73,19 @@ def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:
     def get_onboarding(req: ApiRequest) -> OnboardingReport:
         """Read-only: Entra and ARM are asked as the app itself, so the report is what the app would meet."""
         return onboarding_report(ports, req.tenant)
+
+    @routes.get(
+        "tenants/{tenantId}/onboarding/delegationTemplate",
+        "getTenantDelegationTemplate",
+        "The Azure Lighthouse delegation the customer's admin deploys once per subscription, giving the app itself the "
+        "built-in roles the onboarding report asks for at each scope",
+        description="For a tenant whose `azureAccess` is `lighthouse`: each template is a subscription-level "
+        "deployment (an Owner of the subscription runs its command). The delegation names the app's service "
+        "principal in the provider's own tenant; Graph is not delegated, so the admin consent is still needed.",
+        response=DelegationTemplates,
+    )
+    def get_delegation_template(req: ApiRequest) -> DelegationTemplates:
+        return delegation_template(ports, ports.access, req.tenant)
 
     @routes.get(
         "tenantLookup",

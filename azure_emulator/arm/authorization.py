@@ -242,9 +242,8 @@ def register(ctx: Context) -> None:
         scope = _scope(request)
         _check_scope(ctx, scope)
         ctx.controls.raise_fault("subscriptionPermissions")  # the connection check that reads them
-        claims = request.claims or {}
         if not rbac.checked(request):  # the emulator's administrator owns the subscription
             owner = rbac.built_in_roles()[OWNER]["properties"]["permissions"]
             return Response(200, {"value": owner})
-        blocks = rbac.permissions_at(ctx, str(claims.get("oid") or ""), scope)
+        blocks = rbac.caller_permissions(ctx, request, scope)
         return Response(200, {"value": [_full(block) for block in blocks]})

@@ -41,6 +41,7 @@ from azure_emulator.server import ApiError, Context, Request
 DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
 ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 ASSIGNMENT_INDEX = "arm.roleAssignmentByPrincipal"  # principal/assignment id -> the assignment's id and scope
+DELEGATION_INDEX = "arm.delegationByPrincipal"  # managing tenant/principal/registration assignment -> its id, scope
 CUSTOM_INDEX = "arm.customRoleDefinition"  # GUID -> the custom role's resource id
 DATA_FILE = Path(__file__).with_name("built_in_roles.json")
 GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -191,6 +192,44 @@ def permissions_at(ctx: Context, principal_id: str, path: str) -> list[dict[str,
     return blocks
 
 
+def delegated_permissions(ctx: Context, tenant: str, principal_id: str, path: str) -> list[dict[str, Any]]:
+    """The permission blocks of the built-in roles Azure Lighthouse delegations (managed_services.py) give a principal
+    of a managing tenant at `path` or above. Microsoft documents role assignments through a delegation only for User
+    Access Administrator, to managed identities (https://learn.microsoft.com/azure/lighthouse/concepts/
+    tenants-users-roles), which the emulator does not model: no delegated role writes or deletes access here."""
+    blocks: list[dict[str, Any]] = []
+    for entry in ctx.store.scan(DELEGATION_INDEX, f"{tenant}/{principal_id}/".lower()):
+        if not under(entry["scope"], path):
+            continue
+        assignment = common.get(ctx, entry["id"])
+        definition = (
+            common.get(ctx, assignment["resource"]["properties"]["registrationDefinitionId"]) if assignment else None
+        )
+        if definition is None:
+            continue
+        for authorization in definition["resource"]["properties"]["authorizations"]:
+            if authorization["principalId"].lower() != principal_id.lower():
+                continue
+            role = built_in_roles().get(authorization["roleDefinitionId"])
+            if role is None or authorization.get("delegatedRoleDefinitionIds"):
+                continue  # User Access Administrator's limited purpose grants nothing modelled here
+            for block in role["properties"]["permissions"]:
+                taken_back = [
+                    *block.get("notActions", []),
+                    "Microsoft.Authorization/*/write",
+                    "Microsoft.Authorization/*/delete",
+                ]
+                blocks.append({**block, "notActions": taken_back, "conditions": []})
+    return blocks
+
+
+def caller_permissions(ctx: Context, request: Request, path: str) -> list[dict[str, Any]]:
+    """What the caller's role assignments, and the delegations to its tenant, give it at `path`."""
+    claims = request.claims or {}
+    principal, tenant = str(claims.get("oid") or ""), str(claims.get("tid") or "")
+    return [*permissions_at(ctx, principal, path), *delegated_permissions(ctx, tenant, principal, path)]
+
+
 def checked(request: Request) -> bool:
     """Whether RBAC applies to the caller: an app, a managed identity or a signed-in user, not the emulator's
     administrator."""
@@ -211,7 +250,7 @@ def allowed(
         return True
     claims = request.claims or {}
     principal = str(claims.get("oid") or "")
-    granted = grants(permissions_at(ctx, principal, scope), action, attributes, data)
+    granted = grants(caller_permissions(ctx, request, scope), action, attributes, data)
     api = "keyvault" if data else "arm"
     ctx.controls.record_access(str(claims.get("tid") or ""), principal, api, action, scope, granted)
     return granted

@@ -224,6 +224,9 @@ NETWORK: Versions = frozenset(
 AVD: Versions = frozenset({"2021-07-12", "2022-09-09", "2023-09-05", "2024-04-03"})
 # Authorization stable folders for roleAssignments, roleDefinitions and permissions; the app sends 2022-04-01
 AUTHORIZATION: Versions = frozenset({"2015-07-01", "2020-10-01", "2022-04-01"})
+# Microsoft.ManagedServices stable folders (specification/managedservices/resource-manager/Microsoft.ManagedServices/
+# stable); the app sends 2022-10-01
+MANAGED_SERVICES: Versions = frozenset({"2019-06-01", "2019-09-01", "2022-10-01"})
 # Quota stable folders (specification/quota/resource-manager/Microsoft.Quota/stable); the tests send 2023-02-01
 QUOTA: Versions = frozenset({"2023-02-01", "2025-03-01"})
 # ARM's own list (see the module's docstring)
@@ -400,6 +403,8 @@ TYPES: dict[str, ResourceType] = {
     "microsoft.authorization/roledefinitions": ResourceType(AUTHORIZATION),
     "microsoft.authorization/permissions": ResourceType(AUTHORIZATION),
     "microsoft.quota/quotas": ResourceType(QUOTA),
+    "microsoft.managedservices/registrationdefinitions": ResourceType(MANAGED_SERVICES),
+    "microsoft.managedservices/registrationassignments": ResourceType(MANAGED_SERVICES),
 }
 
 

@@ -7,26 +7,32 @@ from azure_emulator.arm import common, operations, rbac, request_limits, resourc
 from azure_emulator.server import ApiError, Context, Request, Response
 
 
-def visible_subscriptions(ctx: Context, request: Request) -> list[str]:
+def visible_subscriptions(ctx: Context, request: Request) -> dict[str, str]:
     """The subscriptions a caller sees in `GET /subscriptions` ("Subscriptions - List",
-    https://learn.microsoft.com/rest/api/resources/subscriptions/list): an app those it holds a role in, at the
-    subscription or below; the tenant's administrator every subscription with a resource group of the tenant."""
+    https://learn.microsoft.com/rest/api/resources/subscriptions/list), each with the tenant it belongs to: an app
+    those it holds a role in, at the subscription or below, and those delegated to its tenant through Azure Lighthouse
+    (the customer's, https://learn.microsoft.com/azure/lighthouse/concepts/cross-tenant-management-experience); the
+    tenant's administrator every subscription with a resource group of the tenant."""
     claims = request.claims or {}
-    if rbac.checked(request):
-        principal = str(claims.get("oid") or "").lower()
-        scopes = [
-            entry
-            for entry in ctx.store.scan(rbac.ASSIGNMENT_INDEX, f"{principal}/")
-            if common.get(ctx, entry["id"]) is not None
-        ]
-        found = {str(entry["scope"]).split("/")[2].lower() for entry in scopes if str(entry["scope"]).count("/") >= 2}
-    else:
-        tid = common.tid_of(request)
+    tid = common.tid_of(request)
+    if not rbac.checked(request):
         groups = common.of_type(
             ctx, "Microsoft.Resources/resourceGroups", where=lambda d: d.get("meta", {}).get("tid") == tid
         )
-        found = {str(d["resource"]["id"]).split("/")[2].lower() for d in groups}
-    return sorted(found)
+        return {
+            str(d["resource"]["id"]).split("/")[2].lower(): tid
+            for d in sorted(groups, key=lambda d: d["resource"]["id"])
+        }
+    principal = str(claims.get("oid") or "").lower()
+    found: dict[str, str] = {}
+    for entry in ctx.store.scan(rbac.DELEGATION_INDEX, f"{tid.lower()}/{principal}/"):
+        assignment = common.get(ctx, entry["id"])
+        if assignment is not None:
+            found[str(entry["scope"]).split("/")[2].lower()] = str(assignment["meta"]["tid"])
+    for entry in ctx.store.scan(rbac.ASSIGNMENT_INDEX, f"{principal}/"):
+        if str(entry["scope"]).count("/") >= 2 and common.get(ctx, entry["id"]) is not None:
+            found[str(entry["scope"]).split("/")[2].lower()] = tid
+    return found
 
 
 def register(ctx: Context) -> None:
@@ -50,12 +56,13 @@ def register(ctx: Context) -> None:
                     {
                         "id": f"/subscriptions/{sub}",
                         "subscriptionId": sub,
-                        "tenantId": tid,
+                        "tenantId": home,  # the subscription's own tenant; the tenants managing it by delegation
+                        "managedByTenants": [{"tenantId": tid}] if home != tid else [],
                         "displayName": f"Azure subscription {sub[:8]}",
                         "state": "Enabled",
                         "authorizationSource": "RoleBased",
                     }
-                    for sub in visible_subscriptions(ctx, request)
+                    for sub, home in sorted(visible_subscriptions(ctx, request).items())
                 ]
             status = 200
             return Response(200, {"value": value, "count": {"type": "Total", "value": len(value)}}, limits)

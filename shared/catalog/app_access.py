@@ -241,6 +241,45 @@ BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
 )
 
 
+# Under an Azure Lighthouse delegation the app holds built-in roles only (never a custom role, never Owner, no role
+# with DataActions: https://learn.microsoft.com/azure/lighthouse/concepts/tenants-users-roles), each at the scope of
+# the delegation's assignment; one role per kind of scope, the narrowest built-in role that covers its actions
+# (Microsoft's published definitions): Reader covers every subscription-scope action (all reads); a site's group needs
+# Contributor, as the gallery writes leave no narrower built-in role; a network's group, Network Contributor.
+LIGHTHOUSE_ROLES: tuple[BuiltInRole, ...] = (
+    BuiltInRole("Reader", READER, "subscription", "reading every resource of the subscription (*/read)"),
+    BuiltInRole(
+        "Contributor",
+        "b24988ac-6180-42a0-ab88-20f7382dd24c",
+        "resourceGroup",
+        "every action in the site's resource group but access control (a delegation never lets the app assign roles)",
+    ),
+    BuiltInRole(
+        "Network Contributor",
+        "4d97b98b-1d4f-4787-a291-c67834d212e7",
+        "network",
+        "every Microsoft.Network action in the network's resource group",
+    ),
+)
+# What gives users their roles, which no delegation can (a Lighthouse delegation's User Access Administrator assigns
+# roles to managed identities only, same page): the app's registration in the customer's tenant keeps these actions
+# at each site's group, through Role Based Access Control Administrator with the condition that narrows it to the
+# roles the app gives (assignment_condition)
+USER_ROLES_ROLE = "Role Based Access Control Administrator"
+USER_ROLES_ACTIONS = (
+    "Microsoft.Authorization/roleAssignments/read",
+    "Microsoft.Authorization/roleAssignments/write",
+    "Microsoft.Authorization/roleAssignments/delete",
+)
+
+
+def lighthouse_roles(kinds: tuple[ActionScope, ...]) -> tuple[BuiltInRole, ...]:
+    """The built-in roles a delegation gives the app at a scope of these kinds: Contributor takes in a network's
+    needs where the group is a site's too."""
+    wanted = {kind for kind in kinds if not (kind == "network" and "resourceGroup" in kinds)}
+    return tuple(role for role in LIGHTHOUSE_ROLES if role.scope in wanted)
+
+
 # roles given to services other than the app: listed on the onboarding report where the app's work needs them
 SERVICE_ROLES: tuple[ServiceRole, ...] = (
     ServiceRole(

@@ -219,6 +219,10 @@ _CATALOGUE: dict[str, Words] = {
     "AccessDenied": Words("The app's identity is not allowed to do this.", _ONBOARDING),
     "Authorization_RequestDenied": Words("The app lacks a Microsoft Graph permission for this.", _ONBOARDING),
     "Unauthorized": Words("The service did not accept the app's sign-in.", _ONBOARDING),
+    "subscriptionOfAnotherTenant": Words(
+        "The subscription belongs to another customer's tenant, delegated to the provider.",
+        "Pick one of this customer's own subscriptions.",
+    ),
     "appNotConsented": Words("The customer's administrator has not consented to the app in their tenant.", _ONBOARDING),
     "InvalidAuthenticationToken": Words("The service did not accept the app's sign-in.", _ONBOARDING),
     "unauthenticated": Words("The app could not sign in to the customer's tenant.", _ONBOARDING),
@@ -244,6 +248,24 @@ _CATALOGUE: dict[str, Words] = {
     "RoleAssignmentUpdateNotPermitted": Words(
         "A role assignment cannot be changed once made.", "Delete the assignment in Azure, then retry."
     ),
+    # an Azure Lighthouse delegation the customer deploys (the app never writes one)
+    "RoleDefinitionNotSupported": Words(
+        "Azure Lighthouse does not take that role in a delegation.", "Deploy the delegation template the app offers."
+    ),
+    "DelegatedRoleDefinitionIdsRequired": Words(
+        "A delegation gives User Access Administrator without the roles it may assign.",
+        "Deploy the delegation template the app offers.",
+    ),
+    "InvalidAuthorization": Words(
+        "A delegation's authorization is not valid.", "Deploy the delegation template the app offers."
+    ),
+    "InvalidManagedByTenantId": Words(
+        "A delegation names no valid managing tenant.", "Deploy the delegation template the app offers."
+    ),
+    "RegistrationDefinitionNotFound": Words(
+        "A delegation's assignment names no registration definition.", "Deploy the delegation template the app offers."
+    ),
+    "InvalidRequestParameter": Words("Azure refused a parameter of the request.", _APP_BUG),
     "PrincipalNotFound": Words("Entra ID does not know the user or identity yet.", _ROLE),
     "InvalidPrincipalId": Words("The user or identity id is not valid.", _APP_BUG),
     "InvalidPrincipalType": Words("The user or identity is not of the type given.", _APP_BUG),

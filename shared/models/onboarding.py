@@ -73,6 +73,25 @@ class OnboardingReport(ApiModel):
     )
 
 
+class DelegationTemplate(ApiModel):
+    """What the customer's admin deploys once in one subscription to delegate it through Azure Lighthouse."""
+
+    subscription_id: str
+    template: dict[str, Any] = Field(
+        description="The ARM template, a subscription-level deployment: a registration definition per role the app "
+        "needs, each assigned at the subscription or at the resource groups that need it."
+    )
+    command: str = Field(description="The Azure CLI command that deploys it, run by an Owner of the subscription.")
+
+
+class DelegationTemplates(ApiModel):
+    """The Azure Lighthouse delegation of a tenant's subscriptions to the app itself, one template per subscription."""
+
+    managed_by_tenant_id: str = Field(description="The app's own Entra tenant, which the delegation names.")
+    principal_id: str = Field(description="The app's service principal there, which every authorization names.")
+    templates: list[DelegationTemplate]
+
+
 class AdminSubscription(ApiModel):
     """A subscription the customer's administrator sees when signed in, and whether their roles let them grant."""
 

@@ -19,6 +19,15 @@ BACKEND_DESCRIPTION = (
     "`windows365`, Microsoft's Windows 365 service for the licenses the customer holds, driven through Graph. "
     "It cannot change while the tenant has Cloud PCs, connections, device images or provisioning policies."
 )
+# how the app acts in the customer's Azure: as its app registration signed into the customer's tenant, holding the roles
+# the customer assigned it, or as itself in its own tenant, through an Azure Lighthouse delegation the customer deployed
+AzureAccess = Literal["consent", "lighthouse"]
+AZURE_ACCESS_DESCRIPTION = (
+    "How the app works in the customer's Azure subscriptions: `consent`, as its app registration in the customer's "
+    "tenant, holding the roles the customer's admin assigned it there; `lighthouse`, as itself in the provider's "
+    "tenant, through an Azure Lighthouse delegation the customer's admin deploys once (the onboarding report's "
+    "delegation template). Graph is never delegated by Lighthouse: the admin consent is needed either way."
+)
 SUBSCRIPTIONS_DESCRIPTION = (
     "The customer's Azure subscriptions the app will work in, named before any site: the onboarding report asks for "
     "the app's role at each, so that they can be picked once granted."
@@ -72,6 +81,7 @@ class TenantCreate(InputModel):
     display_name: DisplayName
     entra_tenant_id: Guid | None = Field(default=None, description="The customer's Microsoft Entra tenant id.")
     cloud_pc_backend: BackendName = Field(default="azure", description=BACKEND_DESCRIPTION)
+    azure_access: AzureAccess = Field(default="consent", description=AZURE_ACCESS_DESCRIPTION)
     subscription_ids: SubscriptionIds = Field(default_factory=list, description=SUBSCRIPTIONS_DESCRIPTION)
     reclaim: ReclaimRule | None = Field(default=None, description=RECLAIM_DESCRIPTION)
 
@@ -82,6 +92,7 @@ class TenantUpdate(InputModel):
     display_name: DisplayName | None = omittable()
     entra_tenant_id: Guid | None = None
     cloud_pc_backend: BackendName | None = omittable(description=BACKEND_DESCRIPTION)
+    azure_access: AzureAccess | None = omittable(description=AZURE_ACCESS_DESCRIPTION)
     subscription_ids: SubscriptionIds | None = omittable(description=SUBSCRIPTIONS_DESCRIPTION)
     reclaim: ReclaimRule | None = Field(default=None, description=RECLAIM_DESCRIPTION)
 
@@ -90,6 +101,7 @@ class Tenant(Resource):
     display_name: str
     entra_tenant_id: str | None = None
     cloud_pc_backend: BackendName = "azure"  # tenants saved before the choice existed are the app's own
+    azure_access: AzureAccess = Field(default="consent", description=AZURE_ACCESS_DESCRIPTION)
     subscription_ids: list[str] = Field(default_factory=list, description=SUBSCRIPTIONS_DESCRIPTION)
     reclaim: ReclaimRule | None = Field(default=None, description=RECLAIM_DESCRIPTION)
 

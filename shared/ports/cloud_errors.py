@@ -8,8 +8,11 @@ from __future__ import annotations
 NO_CONSENT = "appNotConsented"
 # the app's own code for a tenant not linked to its Entra tenant yet: there is nobody to ask for a token
 NOT_LINKED = "tenantNotLinked"
+# the app's own code for a subscription of another customer than the tenant's, which the app sees as itself under an
+# Azure Lighthouse delegation (every delegating customer's subscriptions are visible to it): never acted in
+NOT_DELEGATED = "subscriptionOfAnotherTenant"
 PERMISSION_DENIED = frozenset(
-    {"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied", NO_CONSENT}
+    {"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied", NO_CONSENT, NOT_DELEGATED}
 )
 # the code of a request the app holds back itself, ARM's budget of the subscription (reads, writes or deletes) being
 # nearly spent

@@ -30,10 +30,26 @@ class TenantAccess(TenantLookup, Protocol):
         ...
 
     def missing_actions(
-        self, tenant_id: str, subscription_id: str, resource_group: str | None, actions: tuple[str, ...]
+        self,
+        tenant_id: str,
+        subscription_id: str,
+        resource_group: str | None,
+        actions: tuple[str, ...],
+        *,
+        in_customer_tenant: bool = False,
     ) -> list[str] | None:
         """Those of `actions` the app's role assignments do not grant on the resource group (None: on the
-        subscription); None: not known (no such group)."""
+        subscription), as the identity it works in the tenant's Azure with (its registration in the customer's tenant,
+        with `in_customer_tenant`, whatever the tenant's Azure access); None: not known (no such group)."""
+        ...
+
+    def delegated_roles(self, tenant_id: str, subscription_id: str, scope: str) -> set[str] | None:
+        """The built-in roles (GUIDs) the Azure Lighthouse delegations of the subscription give the app itself at the
+        scope (assigned there or above); None: not known (no such subscription or group)."""
+        ...
+
+    def app_identity(self) -> tuple[str, str]:
+        """The app's own Entra tenant id and its service principal's object id there: what a delegation names."""
         ...
 
     def service_role_held(

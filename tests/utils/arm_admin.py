@@ -21,6 +21,7 @@ API = {
     "Microsoft.Authorization": "2022-04-01",
     "Microsoft.Quota": "2023-02-01",
     "Microsoft.DesktopVirtualization": "2024-04-03",
+    "Microsoft.ManagedServices": "2022-10-01",
 }
 # Types of a namespace that ARM serves under other api-versions than the namespace's default above
 # (azure_emulator/arm/resource_types.py): Compute's galleries (GalleryRP) and disks (DiskRP)
@@ -55,6 +56,15 @@ class EmulatorCredentials:
 
     def for_tenant(self, tenant_id: str) -> StaticCredential:
         return StaticCredential(self._emulator, self._entra[tenant_id])
+
+    def for_arm(self, tenant_id: str) -> StaticCredential:
+        return self.for_tenant(tenant_id)
+
+    def azure_access(self, tenant_id: str) -> str:
+        return "consent"
+
+    def entra_tenant_id(self, tenant_id: str) -> str:
+        return self._entra[tenant_id]
 
 
 class ArmAdmin:

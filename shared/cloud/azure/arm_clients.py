@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from azure.core.credentials import AccessTokenInfo, TokenCredential
+from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.core.rest import HttpRequest, HttpResponse
@@ -34,10 +35,12 @@ from azure.mgmt.network import NetworkManagementClient
 
 from shared.cloud.azure.compute_limits import VmLimits, VmPacingPolicy
 from shared.cloud.azure.transport import ARM_PATIENCE, close_all, http_transport
-from shared.ports.cloud_errors import REQUEST_BUDGET, CloudError, CloudThrottled
+from shared.ports.cloud_errors import NOT_DELEGATED, REQUEST_BUDGET, CloudError, CloudThrottled
 from shared.ports.compute import Placement
 from shared.ports.progress import MIN_WAIT_S
 
+USER_ROLES = "userRoles"  # the client kind that acts in the customer's tenant whatever its Azure access
+SUBSCRIPTIONS_API = "2022-12-01"  # Microsoft.Resources' subscriptions list
 MAX_RETRY_WAIT_S = 5.0
 RETRIES = 3
 KIND_OF = {"GET": "reads", "HEAD": "reads", "PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
@@ -57,9 +60,13 @@ INLINE_WAIT_S = 0.5
 
 
 class TenantCredentials(Protocol):
-    """Credentials for the customer's Entra tenant of an app tenant (shared.cloud.azure.credentials)."""
+    """Credentials for an app tenant (shared.cloud.azure.credentials): the app in the customer's Entra tenant, and the
+    identity it works in the customer's Azure with (the same, or its own under an Azure Lighthouse delegation)."""
 
     def for_tenant(self, tenant_id: str) -> TokenCredential: ...
+    def for_arm(self, tenant_id: str) -> TokenCredential: ...
+    def azure_access(self, tenant_id: str) -> str: ...
+    def entra_tenant_id(self, tenant_id: str) -> str: ...
 
 
 class HandBackThrottlingPolicy(RetryPolicy):
@@ -171,16 +178,19 @@ def retry_after_s(response: Any) -> float | None:
 
 class CurrentCredential:
     """The tenant's credential as it is at each token request. A client outlives a credential: when the directory
-    renews a tenant's token (its admin granted more), the old credential is closed, and its clients ask the new one."""
+    renews a tenant's token (its admin granted more), the old credential is closed, and its clients ask the new one.
+    `in_customer_tenant`: the app's registration in the customer's tenant whatever the tenant's Azure access (what
+    gives users their roles, which an Azure Lighthouse delegation cannot)."""
 
-    def __init__(self, credentials: TenantCredentials, tenant_id: str) -> None:
+    def __init__(self, credentials: TenantCredentials, tenant_id: str, in_customer_tenant: bool = False) -> None:
         self._credentials, self._tenant_id = credentials, tenant_id
+        self._pick = credentials.for_tenant if in_customer_tenant else credentials.for_arm
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        return self._credentials.for_tenant(self._tenant_id).get_token(*scopes, **kwargs)
+        return self._pick(self._tenant_id).get_token(*scopes, **kwargs)
 
     def get_token_info(self, *scopes: str, options: Any = None) -> Any:
-        credential: Any = self._credentials.for_tenant(self._tenant_id)
+        credential: Any = self._pick(self._tenant_id)
         if hasattr(credential, "get_token_info"):
             return credential.get_token_info(*scopes, options=options)
         token = credential.get_token(*scopes, **(options or {}))
@@ -204,13 +214,18 @@ class ArmClients:
         self._credentials = credentials
         self.sleep = sleep
         self.endpoint = arm_endpoint.rstrip("/")
-        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str, str], Any] = {}
+        self._customers: set[tuple[str, str]] = set()  # (app tenant, subscription) known to be the customer's
         self._lock = threading.Lock()
         self.budget = RequestBudget(clock)
         self.vm_limits = VmLimits(clock)
 
     def _client(self, kind: str, factory: Any, tenant_id: str, subscription_id: str) -> Any:
-        cache_key = (kind, tenant_id, subscription_id.lower())
+        # a client per identity: its pipeline keeps its token, which a tenant's change of Azure access must not outlive
+        access = "consent" if kind == USER_ROLES else self._credentials.azure_access(tenant_id)
+        if access == "lighthouse" and subscription_id:
+            self._check_customers(tenant_id, subscription_id)
+        cache_key = (kind, tenant_id, subscription_id.lower(), access)
         with self._lock:
             client = self._clients.get(cache_key)
             if client is None:
@@ -218,7 +233,7 @@ class ArmClients:
                     retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4, **ARM_PATIENCE.retry_options()
                 )
                 client = factory(
-                    CurrentCredential(self._credentials, tenant_id),
+                    CurrentCredential(self._credentials, tenant_id, in_customer_tenant=kind == USER_ROLES),
                     subscription_id,
                     base_url=self.endpoint,
                     retry_policy=policy,
@@ -230,6 +245,35 @@ class ArmClients:
                 )
                 self._clients[cache_key] = client
             return client
+
+    def _check_customers(self, tenant_id: str, subscription_id: str) -> None:
+        """Under an Azure Lighthouse delegation the app sees, as itself, every delegating customer's subscriptions: it
+        acts in a tenant's name only in a subscription of that customer's tenant (the list's `tenantId`,
+        https://learn.microsoft.com/rest/api/resources/subscriptions/list), so that a site naming another customer's
+        subscription reaches nothing there. Once known to be the customer's, it is not asked again."""
+        key = (tenant_id, subscription_id.lower())
+        if key in self._customers:
+            return
+        url: str | None = f"{self.endpoint}/subscriptions?api-version={SUBSCRIPTIONS_API}"
+        while url:
+            response = self.get_url(tenant_id, "", url, "checkSubscriptionTenant")
+            if response.status_code >= 400:
+                raise HttpResponseError(response=response)
+            body = response.json()
+            for row in body.get("value") or []:
+                if str(row.get("subscriptionId") or "").lower() != key[1]:
+                    continue
+                if str(row.get("tenantId") or "").lower() != self.entra_tenant_id(tenant_id).lower():
+                    raise CloudError(
+                        "checkSubscriptionTenant",
+                        NOT_DELEGATED,
+                        f"Subscription {subscription_id} belongs to another tenant than this customer's: the app does "
+                        "not act in it for this tenant.",
+                    )
+                self._customers.add(key)
+                return
+            url = body.get("nextLink")
+        # not delegated to the app at all: ARM itself refuses what the app asks there
 
     def compute(self, tenant_id: str, subscription_id: str) -> ComputeManagementClient:
         client: ComputeManagementClient = self._client("compute", ComputeManagementClient, tenant_id, subscription_id)
@@ -245,11 +289,24 @@ class ArmClients:
         )
         return client
 
+    def user_roles(self, tenant_id: str, subscription_id: str) -> AuthorizationManagementClient:
+        """The client that gives users their roles (VM sign-in, Desktop Virtualization User): the app's registration
+        in the customer's tenant, as an Azure Lighthouse delegation gives no right to assign roles to users
+        (https://learn.microsoft.com/azure/lighthouse/concepts/tenants-users-roles)."""
+        client: AuthorizationManagementClient = self._client(
+            USER_ROLES, AuthorizationManagementClient, tenant_id, subscription_id
+        )
+        return client
+
     def desktop_virtualization(self, tenant_id: str, subscription_id: str) -> DesktopVirtualizationMgmtClient:
         client: DesktopVirtualizationMgmtClient = self._client(
             "desktopVirtualization", DesktopVirtualizationMgmtClient, tenant_id, subscription_id
         )
         return client
+
+    def entra_tenant_id(self, tenant_id: str) -> str:
+        """The customer's Entra tenant of an app tenant (what its subscriptions' `tenantId` is)."""
+        return self._credentials.entra_tenant_id(tenant_id)
 
     def get_url(self, tenant_id: str, subscription_id: str, url: str, step: str) -> HttpResponse:
         """GET an ARM URL (an operation's status, a list's page) through the compute client's pipeline: auth,

@@ -246,7 +246,7 @@ class AzureDevices:
             principal_id=user_id,
             principal_type="User",
         )
-        authorization = self._clients.authorization(tenant_id, placement.subscription_id)
+        authorization = self._clients.user_roles(tenant_id, placement.subscription_id)
         try:
             authorization.role_assignments.create(scope, name, parameters)
         except HttpResponseError as exc:

@@ -42,12 +42,15 @@ class AzureInventory:
     def subscriptions(self, tenant_id: str) -> list[SubscriptionChoice]:
         # "Subscriptions - List": the subscriptions the caller holds a role in, at the subscription or below
         rows = self._list(tenant_id, "", f"{self._clients.endpoint}/subscriptions?api-version={SUBSCRIPTIONS_API}")
+        # the customer's own: under an Azure Lighthouse delegation the app sees every customer's that delegated to it,
+        # each with its own tenantId
+        own = self._clients.entra_tenant_id(tenant_id).lower()
         found = [
             SubscriptionChoice(
                 id=str(row["subscriptionId"]), name=str(row.get("displayName") or ""), state=str(row.get("state") or "")
             )
             for row in rows
-            if row.get("subscriptionId")
+            if row.get("subscriptionId") and str(row.get("tenantId") or own).lower() == own
         ]
         return sorted(found, key=lambda s: (s.name.lower(), s.id))
 

@@ -214,7 +214,7 @@ class AzureCloudPcOperations:
         """Only the user's own assignments count (`principalId eq`, at the VM or inherited from above): the app
         assigns the role to the user, and a group's assignment is not what provisioning made."""
         step = "checkSignInRole"
-        authorization = self.clients.authorization(tenant_id, placement.subscription_id)
+        authorization = self.clients.user_roles(tenant_id, placement.subscription_id)
         try:
             assignments = authorization.role_assignments.list_for_scope(
                 vm_id(placement, vm_name), filter=f"principalId eq {odata_string(user_id)}"

@@ -29,7 +29,7 @@ class DesktopAccessGrants(AvdAdapter):
         self, tenant_id: str, placement: Placement, scope: str, group_ids: tuple[str, ...]
     ) -> Progress | None:
         """Desktop Virtualization User for exactly these groups (among the assignments made here); None when so."""
-        authorization = self.clients.authorization(tenant_id, placement.subscription_id)
+        authorization = self.clients.user_roles(tenant_id, placement.subscription_id)
         found = self._desktop_users(authorization, scope)
         present = {str(a.principal_id).lower() for a in found}
         wanted = {g.lower() for g in group_ids}
@@ -61,7 +61,7 @@ class DesktopAccessGrants(AvdAdapter):
         avd, rg, scope = self._avd(tenant_id, placement), placement.resource_group, app_group_id(placement, host_pool)
         if arm_lro.found(lambda: avd.application_groups.get(rg, f"{host_pool}-dag"), step) is None:
             return None
-        authorization = self.clients.authorization(tenant_id, placement.subscription_id)
+        authorization = self.clients.user_roles(tenant_id, placement.subscription_id)
         made = [
             a
             for a in self._desktop_users(authorization, scope)
@@ -72,12 +72,12 @@ class DesktopAccessGrants(AvdAdapter):
         return DesktopAccess(users=frozenset(users), groups=frozenset(groups))
 
     def grant_desktop_access(self, tenant_id: str, placement: Placement, host_pool: str, user_id: str) -> bool:
-        authorization = self.clients.authorization(tenant_id, placement.subscription_id)
+        authorization = self.clients.user_roles(tenant_id, placement.subscription_id)
         return _assign(authorization, placement, app_group_id(placement, host_pool), user_id.lower(), "User")
 
     def revoke_desktop_access(self, tenant_id: str, placement: Placement, host_pool: str, principal_id: str) -> None:
         scope = app_group_id(placement, host_pool)
-        authorization = self.clients.authorization(tenant_id, placement.subscription_id)
+        authorization = self.clients.user_roles(tenant_id, placement.subscription_id)
         name = assignment_name(scope, principal_id.lower(), DESKTOP_USER)
         # read first: the role's condition lets the app delete only assignments of the roles it gives, which ARM
         # checks against the assignment, so a delete of one that is gone is refused (AuthorizationFailed), not done

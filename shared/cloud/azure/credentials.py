@@ -1,4 +1,5 @@
-"""Entra ID credentials: the app's own identity, and the multi-tenant app registration in each customer's tenant."""
+"""Entra ID credentials: the app's own identity, and the multi-tenant app registration in each customer's tenant or,
+for a customer who delegated its Azure through Azure Lighthouse, in the app's own tenant."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ NOT_CONSENTED = ("AADSTS700016", "AADSTS65001")
 CONSENT_REFUSAL_KEPT_S = 5.0
 log = logging.getLogger(__name__)
 TOKEN_EXCHANGE_SCOPE = "api://AzureADTokenExchange/.default"  # the audience a federated identity credential trusts
+ARM_SCOPE = "https://management.azure.com/.default"  # what the ARM SDKs ask a token for, whatever their endpoint
 KNOWN_AUTHORITY_HOSTS = frozenset(
     {
         AzureAuthorityHosts.AZURE_PUBLIC_CLOUD,
@@ -59,7 +61,8 @@ def is_known_authority(value: str) -> bool:
 class AzureCredentials:
     """Built once by the composition root; every Azure and Graph client asks it for a TokenCredential.
 
-    `entra_tenant_of(tenant_id)` maps the app's tenant id to the customer's Entra tenant id (None: not linked).
+    `entra_tenant_of(tenant_id)` maps the app's tenant id to the customer's Entra tenant id (None: not linked);
+    `azure_access_of(tenant_id)` says how the app works in that customer's Azure (Tenant.azure_access).
     """
 
     def __init__(
@@ -67,7 +70,9 @@ class AzureCredentials:
         settings: Settings,
         entra_tenant_of: Callable[[str], str | None],
         clock: Callable[[], float] = time.monotonic,
+        azure_access_of: Callable[[str], str] = lambda tenant_id: "consent",
     ) -> None:
+        self._azure_access_of = azure_access_of
         self._settings = settings
         self._clock = clock
         self._refused_until: dict[str, tuple[float, str]] = {}  # Entra tenant -> (until, Entra's refusal)
@@ -113,6 +118,25 @@ class AzureCredentials:
     def for_tenant(self, tenant_id: str) -> TokenCredential:
         """The app registration acting in the customer's tenant (one credential, and token cache, per tenant)."""
         return self.for_entra_tenant(self.entra_tenant_id(tenant_id))
+
+    def for_arm(self, tenant_id: str) -> TokenCredential:
+        """The identity the app works in the customer's Azure with: its registration in the customer's tenant, or,
+        where the customer delegated its subscriptions through Azure Lighthouse, its registration in its own tenant,
+        the principal the delegation names (https://learn.microsoft.com/azure/lighthouse/overview)."""
+        if self.azure_access(tenant_id) == "lighthouse":
+            return self.for_entra_tenant(self.own_entra_tenant_id())
+        return self.for_tenant(tenant_id)
+
+    def azure_access(self, tenant_id: str) -> str:
+        """How the app works in the tenant's Azure: `consent` or `lighthouse` (Tenant.azure_access)."""
+        return self._azure_access_of(tenant_id)
+
+    def own_principal_id(self) -> str:
+        """The object id of the app's service principal in its own tenant: the `oid` of its own app token there
+        (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference), which a Lighthouse
+        delegation names."""
+        token = self.for_entra_tenant(self.own_entra_tenant_id()).get_token(ARM_SCOPE).token
+        return str(token_claims(token)["oid"])
 
     def for_entra_tenant(self, entra_tenant_id: str) -> TokenCredential:
         with self._lock:

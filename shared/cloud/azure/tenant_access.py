@@ -20,6 +20,7 @@ from shared.ports.cloud_errors import CloudError
 from shared.ports.tenant_access import TenantInformation
 
 PERMISSIONS_API = "2022-04-01"
+MANAGED_SERVICES_API = "2022-10-01"
 
 
 class AzureTenantAccess:
@@ -67,9 +68,18 @@ class AzureTenantAccess:
         )
 
     def missing_actions(
-        self, tenant_id: str, subscription_id: str, resource_group: str | None, actions: tuple[str, ...]
+        self,
+        tenant_id: str,
+        subscription_id: str,
+        resource_group: str | None,
+        actions: tuple[str, ...],
+        *,
+        in_customer_tenant: bool = False,
     ) -> list[str] | None:
-        authorization = self._clients.authorization(tenant_id, subscription_id)
+        # as the customer's tenant's registration: asked of a site's group only (the subscription's read below goes
+        # through the identity the app works with)
+        clients = self._clients.user_roles if in_customer_tenant else self._clients.authorization
+        authorization = clients(tenant_id, subscription_id)
         try:
             if resource_group is not None:
                 permissions = list(authorization.permissions.list_for_resource_group(resource_group))
@@ -113,6 +123,41 @@ class AzureTenantAccess:
             and (here + "/").startswith(str(a.scope or "").lower().rstrip("/") + "/")
             for a in assignments
         )
+
+    def delegated_roles(self, tenant_id: str, subscription_id: str, scope: str) -> set[str] | None:
+        """The registration assignments at the subscription and at the scope, each with its definition
+        (https://learn.microsoft.com/rest/api/managedservices/registration-assignments/list): the roles of the
+        authorizations naming the app's own principal in its own tenant, from those assigned at the scope or above."""
+        own_tenant, own_principal = self.app_identity()
+        subscription = f"/subscriptions/{subscription_id}"
+        held: set[str] = set()
+        for at in dict.fromkeys([subscription, scope]):
+            url = (
+                f"{self._clients.endpoint}{at}/providers/Microsoft.ManagedServices/registrationAssignments"
+                f"?api-version={MANAGED_SERVICES_API}&$expandRegistrationDefinition=true"
+            )
+            response = self._clients.get_url(tenant_id, subscription_id, url, "readDelegations")
+            if response.status_code == 403:  # no delegation reaching here lets the app read (Reader does)
+                continue
+            if response.status_code == 404:
+                return None
+            if response.status_code >= 400:
+                raise HttpResponseError(response=response)
+            for assignment in response.json().get("value") or []:
+                definition = (assignment.get("properties") or {}).get("registrationDefinition") or {}
+                props = definition.get("properties") or {}
+                if str(props.get("managedByTenantId") or "").lower() != own_tenant.lower():
+                    continue
+                held |= {
+                    str(a.get("roleDefinitionId") or "").rstrip("/").rsplit("/", 1)[-1].lower()
+                    for a in props.get("authorizations") or []
+                    if str(a.get("principalId") or "").lower() == own_principal.lower()
+                    and not a.get("delegatedRoleDefinitionIds")
+                }
+        return held
+
+    def app_identity(self) -> tuple[str, str]:
+        return self._credentials.own_entra_tenant_id(), self._credentials.own_principal_id()
 
     def _subscription_permissions(self, tenant_id: str, subscription_id: str) -> list[Any]:
         """ARM's permissions at subscription scope (the SDK offers only a group's and a resource's)."""

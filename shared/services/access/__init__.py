@@ -9,6 +9,7 @@ __all__ = [
     "azure_scopes",
     "cross_tenant",
     "directory_subscriptions",
+    "lighthouse",
     "onboarding",
     "roles",
     "sites",

@@ -23,6 +23,7 @@ class ScopeCheck:
     actions: tuple[str, ...]
     reasons: tuple[str, ...]
     missing: list[str] | None = None
+    kinds: tuple[ActionScope, ...] = ()  # what the app does here: a subscription's, a site group's, a network's
 
 
 def asked_of_azure(
@@ -112,6 +113,7 @@ def scopes_of(sites: list[Site], subnets: Sequence[str] = (), subscriptions: Seq
             found,
             actions=tuple(dict.fromkeys([*found.actions, *(item.action for item in items)])),
             reasons=tuple(dict.fromkeys([*found.reasons, *(item.reason for item in items)])),
+            kinds=tuple(dict.fromkeys([*found.kinds, kind])),
         )
 
     for site in sites:

@@ -31,6 +31,7 @@ from shared.ports.service_role_ports import ServiceRolePorts
 from shared.ports.stores import RefusedWorkStore, SiteStore
 from shared.ports.tenant_access import TenantLookup
 from shared.services.access.azure_scopes import ScopeCheck, absent_scope_fix, connection_subnets, scopes_of
+from shared.services.access.lighthouse import delegation_items
 
 # a DNS name of labels and a top-level domain of letters, in either case, of at most 253 characters; its root dot
 # (one more) is taken and dropped. The lookup's query is documented from these, so what it offers is what is taken;
@@ -161,6 +162,7 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
     sites = ports.sites.list_all_sites(tenant.id)
     scopes = scopes_of(sites, connection_subnets(ports, tenant.id), tenant.subscription_ids)
     backend = ports.backends.of_tenant(tenant)
+    delegated = backend.app_needs_azure_roles and tenant.azure_access == "lighthouse"
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
         replace(
@@ -169,7 +171,7 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
             if granted is None
             else ports.access.missing_actions(tenant.id, check.subscription_id, check.resource_group, check.actions),
         )
-        for check in (scopes if backend.app_needs_azure_roles else [])
+        for check in (scopes if backend.app_needs_azure_roles and not delegated else [])
     ]
     service_roles = backend.service_role_checks(
         ports, tenant.id, sites, consented=granted is not None, subscriptions=tenant.subscription_ids
@@ -186,6 +188,12 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
         uses,
         azure_unnamed=backend.app_needs_azure_roles and not scopes,
     )
+    if delegated:  # its Azure roles are a Lighthouse delegation's, checked role by role, not the custom role's
+        consented = granted is not None
+        report.items += delegation_items(
+            ports.access, tenant, scopes, consented=consented, app_client_id=ports.app_client_id
+        )
+        report.ready = all(item.status == "present" for item in report.items)
     if ports.refusals is not None:
         refused = ports.refusals.list_refused(tenant.id)
         if report.ready and ports.events is not None and any(item.work in RECONCILES for item in refused):
