@@ -266,6 +266,7 @@ LIGHTHOUSE_ROLES: tuple[BuiltInRole, ...] = (
 # at each site's group, through Role Based Access Control Administrator with the condition that narrows it to the
 # roles the app gives (assignment_condition)
 USER_ROLES_ROLE = "Role Based Access Control Administrator"
+USER_ROLES_ROLE_ID = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 USER_ROLES_ACTIONS = (
     "Microsoft.Authorization/roleAssignments/read",
     "Microsoft.Authorization/roleAssignments/write",

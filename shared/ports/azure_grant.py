@@ -61,3 +61,7 @@ class AzureGrant(Protocol):
     ) -> bool:
         """Assigns the role (a GUID) at `scope` to a service principal; False: it held that role there already."""
         ...
+
+    def put_resource(self, admin_token: str, resource_id: str, api_version: str, body: dict[str, Any]) -> None:
+        """Creates or updates an ARM resource (a Lighthouse delegation's definition or assignment) as it is given."""
+        ...

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from shared.catalog.app_access import CUSTOM_ROLE_NAME
+from tests.e2e.test_onboarding_lighthouse import lighthouse_tenant
 from tests.utils.admin_sign_in import OWNER, READER, azure_admin_token, give_role, put_in_directory
 from tests.utils.api_client import ApiClient
 from tests.utils.onboarding import grant_app, report
-from tests.utils.wizard import Tenant
+from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 HEADER = "X-Azure-Admin-Token"
 
@@ -94,3 +95,21 @@ def test_bad_grants_are_refused_naming_what_is_wrong(api: ApiClient) -> None:
     assert unseen.json()["error"]["details"][0]["target"] == "subscriptionIds[0]"
     empty = api.post(f"{tenant.path}/onboarding:grantAzureAccess", {"subscriptionIds": []}, headers={HEADER: token})
     assert empty.status_code == 400, empty.text
+
+
+def test_under_lighthouse_the_grant_deploys_the_delegation_with_the_admins_sign_in(api: ApiClient) -> None:
+    tenant = lighthouse_tenant(api)
+    carol = put_in_directory(tenant.emulator, tenant.entra_id, "carol")
+    give_role(tenant.arm, carol, OWNER)
+    token = azure_admin_token(tenant.emulator, tenant.entra_id, "carol")
+    body = {"subscriptionIds": [tenant.arm.subscription_id]}
+    done = api.post(f"{tenant.path}/onboarding:grantAzureAccess", body, headers={HEADER: token})
+    assert done.status_code == 200, done.text
+    granted = {(g["role"], g["scope"]) for g in done.json()["granted"]}
+    assert ("Role Based Access Control Administrator", tenant.arm.group_id(CLOUD_PC_RG)) in granted
+    assert custom_roles(tenant) == []  # a delegation, not the custom role
+    after = done.json()["report"]
+    assert after["ready"], [i for i in after["items"] if i["status"] != "present"]
+    assert api.get(f"{tenant.path}/sites/{tenant.site['id']}/subnets").status_code == 200  # the app, as itself
+    again = api.post(f"{tenant.path}/onboarding:grantAzureAccess", body, headers={HEADER: token})
+    assert again.status_code == 200 and again.json()["report"]["ready"]

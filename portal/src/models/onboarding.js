@@ -27,3 +27,10 @@ export const grantAzureAccess = (tenant, token, subscriptionIds) => change(async
     { body: { subscriptionIds }, headers: adminHeaders(token) });
   return answer.body;
 }, onboarding(tenant.id), tenantList, subscriptions(tenant.id));
+
+/** The Azure Lighthouse delegation the customer deploys once per subscription: `{managedByTenantId, principalId, templates}`. */
+export const delegationTemplate = (tenantId) => resource(tenantPath(tenantId, 'onboarding', 'delegationTemplate'), get, { idleMs: 300_000 });
+
+/** How the app reaches the customer's Azure: `consent` (its role in the customer's tenant) or `lighthouse`. */
+export const setAzureAccess = (tenant, azureAccess) => change(
+  () => patch(tenantPath(tenant.id), { azureAccess }, tenant.etag), tenantList, onboarding(tenant.id), delegationTemplate(tenant.id));

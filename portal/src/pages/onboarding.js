@@ -2,12 +2,12 @@
 import { signal } from '@preact/signals';
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { can } from '../access.js';
+import { backendOf, can } from '../access.js';
 import { adminGrantFor, adminSignIn, forgetAdminGrant } from '../auth.js';
 import { href, page } from '../router.js';
 import { ActionButton, AsOf, CopyButton, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, useForm } from '../ui.js';
 import { dateTime, forReaders } from '../lib/format.js';
-import { adminSubscriptions, consentOutcome, grantAzureAccess, onboarding } from '../models/onboarding.js';
+import { adminSubscriptions, consentOutcome, delegationTemplate, grantAzureAccess, onboarding, setAzureAccess } from '../models/onboarding.js';
 import { useResource } from '../models/resource.js';
 import { subscriptions } from '../models/sites.js';
 import { setSubscriptions, tenantList } from '../models/tenants.js';
@@ -75,7 +75,7 @@ function Subscriptions({ tenantId }) {
   const add = () => save([...named, form.values.subscriptionId.trim()]);
   return html`<section class="card" aria-labelledby="subscriptions">
     <h2 id="subscriptions">Subscriptions the customer will use</h2>
-    <p>Each gets its line in the checklist, where the app's role there is checked; once the role is there, the site
+    <p>Each gets its lines in the checklist, where the app's role there is checked; once the role is there, the site
       form lists the subscription by its name. The one-step grant above names those it grants in.</p>
     <${ErrorBanner} error=${form.errors.general} title="Not changed" />
     ${named.length ? html`<ul aria-label="Subscriptions named">${named.map((id) => html`<li key=${id}>${nameOf(id)}
@@ -138,9 +138,10 @@ function GrantInOneStep({ tenantId, report }) {
   return html`<section class="card" aria-labelledby="grant">
     <h2 id="grant">Grant the Azure roles in one step</h2>
     ${!signedIn && html`<p>The customer's Azure administrator (an Owner or User Access Administrator of the subscriptions)
-      signs in here once, and picks the subscriptions: the app creates its role there and assigns it, with the condition
-      below, and gives Microsoft's services the roles the checklist names. Their sign-in is used for that alone, and the
-      portal forgets it then.</p>${signIn}`}
+      signs in here once, and picks the subscriptions: ${tenant.azureAccess === 'lighthouse'
+        ? "the app deploys the Azure Lighthouse delegation there, and the narrow role its registration in the customer's tenant needs to give users their roles"
+        : 'the app creates its role there and assigns it, with the condition below'}, and gives Microsoft's services the
+      roles the checklist names. Their sign-in is used for that alone, and the portal forgets it then.</p>${signIn}`}
     ${signedIn?.error && html`<${Notice} kind="warning">The administrator's sign-in did not complete: ${signedIn.error}</${Notice}>`}
     <${ErrorBanner} error=${failure} title="Not granted" />
     ${token && html`<p>Signed in as <strong>${signedIn.name}</strong>. ${seen && !seen.length ? 'Their sign-in sees no subscription.' : ''}</p>
@@ -155,6 +156,56 @@ function GrantInOneStep({ tenantId, report }) {
   </section>`;
 }
 
+const ACCESS = {
+  consent: ["Its own role in the customer's tenant", "the app acts as its registration in the customer's tenant, with the Cloud PC provisioning role"],
+  lighthouse: ['An Azure Lighthouse delegation', "the customer delegates its subscriptions to the app, which then acts as itself, from the provider's tenant, with built-in roles"],
+};
+
+// How the app reaches the customer's Azure: a choice of the tenant's, saved at once (Graph's consent is needed either way)
+function AccessChoice({ tenant }) {
+  const [failure, setFailure] = useState(null);
+  const choose = async (azureAccess) => {
+    setFailure(null);
+    try {
+      await setAzureAccess(tenant, azureAccess);
+    } catch (error) {
+      setFailure(error);
+    }
+  };
+  return html`<fieldset class="radios card">
+    <legend>How the app reaches the customer's Azure</legend>
+    <${ErrorBanner} error=${failure} title="Not changed" />
+    ${Object.entries(ACCESS).map(([value, [label, hint]]) => html`<div class="radio" key=${value}>
+      <input type="radio" id=${`azure-access-${value}`} name="azureAccess" value=${value} checked=${(tenant.azureAccess || 'consent') === value}
+        disabled=${!can('updateTenant', tenant.id)} aria-describedby=${`azure-access-${value}-hint`} onChange=${() => choose(value)} />
+      <label for=${`azure-access-${value}`}>${label}</label>
+      <span class="radio-description" id=${`azure-access-${value}-hint`}>${hint[0].toUpperCase()}${hint.slice(1)}.</span>
+    </div>`)}
+  </fieldset>`;
+}
+
+// Under Lighthouse: what the customer's admin deploys once per subscription, for one who deploys it themselves
+function DelegationTemplates({ tenantId }) {
+  const poll = useResource(delegationTemplate(tenantId));
+  const found = poll.data;
+  if (!found?.templates?.length) return null;
+  return html`<section aria-labelledby="delegation">
+    <h2 id="delegation">The Azure Lighthouse delegation</h2>
+    <p>Deployed once in each subscription by one of its Owners, it gives the app itself, in the provider's tenant, the
+      built-in roles the checklist asks for. The one-step grant above deploys it too.</p>
+    ${found.templates.map((one) => {
+      const json = JSON.stringify(one.template, null, 2);
+      return html`<details key=${one.subscriptionId}><summary>The template for subscription ${one.subscriptionId}</summary>
+        <pre class="fix" tabindex="0" aria-label=${`The delegation template for ${one.subscriptionId}`}>${json}</pre>
+        <${CopyButton} text=${json} label=${`Copy the delegation template for ${one.subscriptionId}`} />
+        <p>Then, with it saved as delegation.json:</p>
+        <pre class="fix" tabindex="0" aria-label=${`The command that deploys it in ${one.subscriptionId}`}>${one.command}</pre>
+        <${CopyButton} text=${one.command} label=${`Copy the command that deploys it in ${one.subscriptionId}`} />
+      </details>`;
+    })}
+  </section>`;
+}
+
 // what the one-step grant gives: a role in Azure, or the first subscription to hold one
 const inAzure = (item) => item.status !== 'present' && (item.kind === 'azureRole' || item.name === 'Azure subscription');
 
@@ -162,6 +213,7 @@ function Onboarding({ params }) {
   const { tenantId } = params;
   const poll = useResource(onboarding(tenantId));
   const report = poll.data;
+  const tenant = useResource(tenantList).data?.find((one) => one.id === tenantId);
   const returned = consentOutcome.value?.tenantId === tenantId ? consentOutcome.value : null;
   useEffect(() => () => { consentOutcome.value = null; grantOutcome.value = null; }, []); // said once: gone when the admin leaves
   const grantedHere = grantOutcome.value?.tenantId === tenantId ? grantOutcome.value : null;
@@ -182,11 +234,13 @@ function Onboarding({ params }) {
       ? html`<${Notice}>Ready: the app can do everything it does in this tenant. Next: <a href=${href('/tenants/:tenantId/sites', { tenantId })}>its sites</a>.</${Notice}>`
       : html`<${Notice} kind="warning">${missing} ${missing === 1 ? 'item needs' : 'items need'} the customer's admin.${noConsent && report.adminConsentUrl
         ? html` Their admin consents in one step at <a href=${report.adminConsentUrl}>the admin consent page</a>, and come back here.` : null}</${Notice}>`)}
+    ${report?.entraTenantId && tenant && backendOf(tenantId) !== 'windows365' && html`<${AccessChoice} tenant=${tenant} />`}
     ${report && !report.ready && !noConsent && report.items.some(inAzure) && html`<${GrantInOneStep} tenantId=${tenantId} report=${report} />`}
     <${DataTable} caption="Checklist" columns=${columns} rows=${report?.items} rowKey=${(item) => `${item.kind}/${item.name}/${item.scope || ''}`} />
     ${report?.entraTenantId && html`<${Subscriptions} tenantId=${tenantId} />`}
     ${report?.refusedWork?.length > 0 && html`<${DataTable} caption="Work refused for want of a permission"
       columns=${REFUSED_COLUMNS} rows=${report.refusedWork} rowKey=${(item) => item.work} />`}
+    ${tenant?.azureAccess === 'lighthouse' && html`<${DelegationTemplates} tenantId=${tenantId} />`}
     ${report?.customRoleCommand && html`<section aria-labelledby="custom-role">
       <h2 id="custom-role">The ${report.customRole?.Name} role</h2>
       <p>Exactly the Azure actions the app uses, as one custom role: the customer's admin creates it once, then assigns it

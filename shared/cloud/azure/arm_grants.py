@@ -104,7 +104,9 @@ class ArmGrants:
 
     def app_principal_id(self, tenant_id: str) -> str:
         try:
-            token = self._credentials.for_tenant(tenant_id).get_token(ARM_SCOPE).token
+            # a fresh credential: consent given a moment ago counts, whatever refusal the app still remembers
+            entra = self._credentials.entra_tenant_id(tenant_id)
+            token = self._credentials.uncached(entra).get_token(ARM_SCOPE).token
         except ClientAuthenticationError as exc:
             raise CloudError(STEP, "notConsented", str(exc)) from exc
         return str(token_claims(token)["oid"])
@@ -167,3 +169,11 @@ class ArmGrants:
             except ResourceExistsError:  # RoleAssignmentExists: held already, under another name
                 return False
         return True
+
+    def put_resource(self, admin_token: str, resource_id: str, api_version: str, body: dict[str, Any]) -> None:
+        subscription_id = resource_id.strip("/").split("/")[1]
+        url = f"{self._endpoint}{resource_id}?api-version={api_version}"
+        with self._client(admin_token, subscription_id, kind=ComputeManagementClient) as client:
+            response = client.send_request(HttpRequest("PUT", url, json=body))
+            if response.status_code >= 400:
+                raise HttpResponseError(response=response)

@@ -11,15 +11,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
-from shared.catalog.app_access import CUSTOM_ROLE_NAME, assignment_condition, custom_role_properties
+from shared.catalog.app_access import (
+    CUSTOM_ROLE_NAME,
+    USER_ROLES_ROLE,
+    USER_ROLES_ROLE_ID,
+    assignment_condition,
+    custom_role_properties,
+)
 from shared.errors import Conflict, ErrorDetail, Forbidden, Unavailable, ValidationFailed
 from shared.models.onboarding import AdminSubscription, AzureGrant, AzureGrantRequest, GrantedRole
 from shared.models.tenants import Tenant
 from shared.ports.azure_grant import ADMIN_TOKEN_REFUSED, WRITE_REFUSED
 from shared.ports.azure_grant import AzureGrant as AzureGrantPort
 from shared.ports.cloud_errors import CloudError
+from shared.services.access.azure_scopes import resource_group_scope
+from shared.services.access.lighthouse import DEFINITIONS, delegation_template
 from shared.services.access.onboarding import OnboardingReportPorts, onboarding_report
 
 # what creating the custom role and assigning it take: Owner and User Access Administrator hold both
@@ -116,7 +124,9 @@ def grant_azure_access(ports: AzureGrantPorts, tenant: Tenant, admin_token: str,
         ) from exc
     granted: list[GrantedRole] = []
     backend = ports.backends.of_tenant(tenant)
-    if backend.app_needs_azure_roles:
+    if backend.app_needs_azure_roles and tenant.azure_access == "lighthouse":
+        granted += delegate(ports, grant, tenant, admin_token, wanted, principal)
+    elif backend.app_needs_azure_roles:
         granted += grant_custom_role(grant, tenant.entra_tenant_id, admin_token, wanted, principal)
     sites = ports.sites.list_all_sites(tenant.id)
     checks = backend.service_role_checks(ports, tenant.id, sites, consented=True, subscriptions=wanted)
@@ -152,3 +162,41 @@ def grant_custom_role(
 
 def _granted(role: str, scope: str, holder: str, made: bool) -> GrantedRole:
     return GrantedRole(role=role, scope=scope, principal_name=holder, outcome="granted" if made else "alreadyHeld")
+
+
+def delegate(
+    ports: AzureGrantPorts, grant: AzureGrantPort, tenant: Tenant, admin_token: str, wanted: list[str], principal: str
+) -> list[GrantedRole]:
+    """Under Azure Lighthouse: the delegation template's resources put as its deployment would put them (each
+    registration definition at its subscription, each assignment at its scope), then, at each site's group, the narrow
+    role that lets the app's registration in the customer's tenant give users their roles (no delegation can)."""
+    named = tenant.model_copy(update={"subscription_ids": [*tenant.subscription_ids, *wanted]})
+    granted: list[GrantedRole] = []
+    for template in delegation_template(ports, ports.access, named).templates:
+        subscription = f"/subscriptions/{template.subscription_id}"
+        if template.subscription_id.lower() not in wanted:
+            continue
+        for scope, resource in _resources(subscription, template.template["resources"]):
+            resource_id = f"{scope}/providers/{resource['type']}/{resource['name']}"
+            grant.put_resource(admin_token, resource_id, resource["apiVersion"], {"properties": resource["properties"]})
+            if resource["type"] == DEFINITIONS:
+                name = resource["properties"]["registrationDefinitionName"]
+                granted.append(GrantedRole(role=name, scope=scope, principal_name="the app", outcome="granted"))
+    condition = assignment_condition()
+    for site in ports.sites.list_all_sites(tenant.id):
+        if site.subscription_id.lower() in wanted:
+            scope = resource_group_scope(site.subscription_id, site.resource_group_name)
+            made = grant.assign(admin_token, scope, USER_ROLES_ROLE_ID, principal, condition)
+            granted.append(_granted(USER_ROLES_ROLE, scope, "the app", made))
+    return granted
+
+
+def _resources(subscription: str, resources: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A subscription-level template's resources with the scope each goes at: its own, or a nested deployment's
+    resource group."""
+    for resource in resources:
+        if resource["type"] == "Microsoft.Resources/deployments":
+            group = f"{subscription}/resourceGroups/{resource['resourceGroup']}"
+            yield from ((group, inner) for inner in resource["properties"]["template"]["resources"])
+        else:
+            yield subscription, resource
