@@ -11,8 +11,8 @@ https://learn.microsoft.com/graph/api/resources/user) whose userPrincipalName is
 user, as Graph re-sends an invitation to a guest it has. A missing or malformed e-mail address is 400 BadRequest (its
 wording here is not Microsoft's, which the page does not give).
 
-Control: `POST /emulator/tenants/{tid}/users/{id}/redeemInvitation`: the guest follows the redeem link and signs in,
-and its `externalUserState` becomes Accepted.
+Redemption: the guest follows `inviteRedeemUrl` (`GET /emulator/redeem?tenant&user&ticket`, a page saying so) or a test
+calls `POST /emulator/tenants/{tid}/users/{id}/redeemInvitation`; either way its `externalUserState` becomes Accepted.
 """
 
 from __future__ import annotations
@@ -88,15 +88,23 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
         auth=False,
     )
     def redeem(request: Request) -> Response:
-        tid = request.params["tid"].lower()
+        user_id = accept(request.params["tid"].lower(), request.params["user"])
+        return Response(200, {"id": user_id, "externalUserState": "Accepted"})
+
+    @ctx.router.route("GET", r"/emulator/redeem", operation="emulatorControl", api="emulator", auth=False)
+    def follow_link(request: Request) -> Response:
+        accept(str(request.q("tenant") or "").lower(), str(request.q("user") or ""))
+        return Response(200, {"message": "Invitation accepted: sign in to the app as this guest."})
+
+    def accept(tid: str, user_ref: str) -> str:
         with store.transaction():
-            user = find_user(store, tid, request.params["user"])
+            user = find_user(store, tid, user_ref) if tid and user_ref else None
             if user is None or user.get("userType") != "Guest":
-                raise not_found(quote(request.params["user"]))
+                raise not_found(quote(user_ref))
             user.update(externalUserState="Accepted", externalUserStateChangeDateTime=now_iso())
             store.put(USER, f"{tid}/{user['id']}", user)
         notify(tid, "users", "updated", user["id"])
-        return Response(200, {"id": user["id"], "externalUserState": "Accepted"})
+        return str(user["id"])
 
 
 def _guest(tid: str, email: str, name: str, tenant_domain: str) -> dict[str, Any]:

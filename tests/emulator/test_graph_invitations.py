@@ -54,10 +54,15 @@ def test_an_invitation_makes_a_pending_guest_whom_a_redemption_accepts(azure_emu
     assert again.json()["invitedUser"]["id"] == guest_id
 
     session = azure_emulator.session()
-    control = f"{azure_emulator.base_url}/emulator/tenants/{app.tenant_id}/users/{guest_id}/redeemInvitation"
-    assert session.post(control, timeout=30).status_code == 200
+    assert session.get(invitation["inviteRedeemUrl"], timeout=30).status_code == 200  # the guest follows the link
     state = app.session.get(f"{app.graph}/users/{guest_id}", params={"$select": "externalUserState"}, timeout=30)
     assert state.json()["externalUserState"] == "Accepted"
+    control = f"{azure_emulator.base_url}/emulator/tenants/{app.tenant_id}/users/{guest_id}/redeemInvitation"
+    assert session.post(control, timeout=30).status_code == 200  # a test's way, the same outcome
+    member = (
+        f"{azure_emulator.base_url}/emulator/tenants/{app.tenant_id}/users/{app.admin.create_user()}/redeemInvitation"
+    )
+    assert session.post(member, timeout=30).status_code == 404  # only a guest redeems
 
 
 def test_an_invitation_needs_user_invite_all_and_a_valid_address(azure_emulator: EmulatorProcess) -> None:
