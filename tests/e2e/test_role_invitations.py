@@ -136,6 +136,15 @@ def test_a_bad_or_unknown_sign_in_name_is_a_400_naming_the_field_and_nothing_is_
     assert api.get(f"{tenant.path}/roleAssignments").json()["value"] == before
 
 
+def test_a_search_is_only_text_whatever_it_holds(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    # quotes, AND and OR are $search's own syntax, and URL and OData characters: only text to look for here
+    for odd in ('"', "\\", 'x" OR "displayName:a', "a OR b", "AND", "%", "&$top=1", "#", "ü", "\n", "op&"):
+        reply = api.get(f"{tenant.path}/directoryPrincipals", params={"search": odd, "directory": "tenant"})
+        assert reply.status_code == 200, (odd, reply.text)
+        assert reply.json()["value"] == [], odd
+
+
 def test_only_an_owner_looks_people_up_or_invites(api: ApiClient, tokens: Tokens) -> None:
     tenant = Tenant(api)
     reader = f"reader-{uuid.uuid4().hex[:8]}"

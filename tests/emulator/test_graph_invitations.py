@@ -94,3 +94,26 @@ def test_users_and_service_principals_are_found_by_name_only_with_the_eventual_h
     windows = {"$search": '"displayName:windows"', "$select": "id,appId,displayName"}
     found = app.session.get(f"{app.graph}/servicePrincipals", params=windows, headers=EVENTUAL, timeout=30).json()
     assert [p["displayName"] for p in found["value"]] == ["Windows 365"]
+
+
+def test_and_or_inside_a_search_clause_are_its_text_and_a_stray_word_is_refused(
+    azure_emulator: EmulatorProcess,
+) -> None:
+    app = App(azure_emulator)
+    app.grant("User.Read.All")
+    ada = app.admin.create_user("ada")
+    app.admin.call("PATCH", f"{app.admin.graph}/users/{ada}", {"displayName": "Ada Or Byron"})
+
+    def search(text: str) -> requests.Response:
+        return app.session.get(f"{app.graph}/users", params={"$search": text}, headers=EVENTUAL, timeout=30)
+
+    assert [u["id"] for u in search('"displayName:ada OR byron"').json()["value"]] == [ada]
+    assert [u["id"] for u in search('"displayName:nobody" OR "displayName:byron"').json()["value"]] == [ada]
+    for refused in (
+        '"displayName:ada" byron',
+        '"displayName:ada" OR',
+        "displayName:ada",
+        '"displayName:ada" XOR "x:y"',
+    ):
+        reply = search(refused)
+        assert reply.status_code == 400 and reply.json()["error"]["code"] == "Request_UnsupportedQuery", refused
