@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StringConstraints
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints
 
 from shared.models.base import ApiModel, DisplayName, Guid, InputModel
 
@@ -62,8 +62,18 @@ class ManagedIdentity(ApiModel):
     principal_id: str
 
 
+# what people.assign checks, for the document: exactly one of the two names the principal (a string, not null)
+ONE_PRINCIPAL: dict[str, Any] = {
+    "oneOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}} for name in ("principalId", "userPrincipalName")
+    ]
+}
+
+
 class RoleAssignmentCreate(InputModel):
     """Exactly one of principalId and userPrincipalName (400 at the field otherwise)."""
+
+    model_config = ConfigDict(json_schema_extra=ONE_PRINCIPAL)
 
     principal_id: Guid | None = Field(
         default=None, description="The Entra object id of the user or app (listDirectoryPrincipals finds it by name)."

@@ -157,5 +157,7 @@ def test_only_an_owner_looks_people_up_or_invites(api: ApiClient, tokens: Tokens
     assert client.get(f"{tenant.path}/directoryPrincipals", params={"search": "a"}).status_code == 403
     invite = {"email": "someone@fabrikam.example", "role": "reader"}
     assert client.post(f"{tenant.path}/roleInvitations", invite).status_code == 403
-    missing = api.get(f"{tenant.path}/directoryPrincipals")
-    assert missing.status_code == 400 and missing.json()["error"]["details"][0]["target"] == "search"
+    for query in ({}, {"search": ""}, {"search": "a" * 101}, {"search": "a", "directory": "elsewhere"}):
+        refused = api.get(f"{tenant.path}/directoryPrincipals", params=query)
+        assert refused.status_code == 400, query
+        assert refused.json()["error"]["details"][0]["target"] == ("directory" if "directory" in query else "search")
