@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 from typing import Any
 
@@ -10,10 +11,12 @@ from playwright.sync_api import Page, expect
 
 from azure_emulator.development_issuer import HOME_TENANT_ID
 from azure_emulator.launcher import EmulatorProcess
-from tests.conftest import Tokens
+from tests.browser.conftest import ARTEFACTS
+from tests.conftest import PROJECT_ROOT, Tokens
 from tests.utils.api_client import ApiClient
 from tests.utils.graph_admin import GraphAdmin
 
+INVITATION_SHOT = "role-invitation.png"  # the documentation's picture of a tenant's access page
 SITE = {
     "displayName": "EU",
     "regionName": "westeurope",
@@ -191,6 +194,8 @@ def test_an_owner_gives_and_takes_access_by_keyboard_and_reads_the_audit_log(
     expect(inviting.locator(".redeem-link")).to_contain_text("https://")
     expect(assignments.get_by_role("row").filter(has_text="Dana Scully")).to_contain_text("Guest")
     tab.shot("an outsider invited by e-mail")
+    page.locator("main").screenshot(path=str(ARTEFACTS / INVITATION_SHOT))
+    shutil.copyfile(ARTEFACTS / INVITATION_SHOT, PROJECT_ROOT / "docs" / "screenshots" / INVITATION_SHOT)
     tab.assert_accessible("an invitation by e-mail")
 
     # the audit log, filtered to role assignments: the add, the refused add, the removal
