@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from azure_emulator.launcher import APP_CLIENT_ID, HOME_TENANT_ID, EmulatorProcess
-from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS, own_tenant_permissions
 from shared.services.access.onboarding import consent_return_url
 
 DISPLAY_NAME = "Cloud PC provisioning"
@@ -19,8 +19,9 @@ def register_app(emulator: EmulatorProcess, portal_url: str | None = None) -> No
         session.put(
             f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested, timeout=30
         ).raise_for_status()
-        # the provider's own admin consented to what the app asks in its own tenant (the tenant lookup by domain)
-        asked_there = [permission.name for permission in GRAPH_PERMISSIONS if not permission.backends]
+        # the provider's own admin consented to what the app asks in its own tenant (the tenant lookup by domain,
+        # people found by name and invited)
+        asked_there = [permission.name for permission in own_tenant_permissions()]
         own: dict[str, Any] = {"consented": True, "graphPermissions": asked_there}
         session.put(
             f"{emulator.base_url}/emulator/tenants/{HOME_TENANT_ID}/apps/{APP_CLIENT_ID}", json=own, timeout=30

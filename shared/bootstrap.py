@@ -24,6 +24,7 @@ from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
 from shared.cloud.azure.graph_licenses import GraphLicenses
+from shared.cloud.azure.graph_people import GraphPeople
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
 from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
@@ -364,6 +365,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             organization_owners=settings.organization_owners,
             clock=utc_now,
             recent_reads=RECENT_READS_S,
+            people=GraphPeople(graph, credentials),
+            invite_redirect_url=settings.portal_url or AccessPorts.invite_redirect_url,
         ),
         audit=AuditPorts(events=audit_events, clock=utc_now, new_id=new_id),
         audit_events=audit_events,

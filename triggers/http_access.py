@@ -63,6 +63,8 @@ ACCESS: dict[str, Access] = {
     "listRoleAssignments": OWNER,
     "createRoleAssignment": OWNER,
     "deleteRoleAssignment": OWNER,
+    "listDirectoryPrincipals": OWNER,  # whom to give a role: the organization's people, or the tenant's
+    "createRoleInvitation": OWNER,
     "listAuditEvents": ADMINISTRATOR,
     # configuration
     "createSite": ADMINISTRATOR,

@@ -131,6 +131,8 @@ class ApiRequest:
                 raise _bad_query(param.name, f"{param.name} must be a time with its offset, e.g. 2026-01-31T12:00:00Z.")
             elif len(value) > param.schema.get("maxLength", len(value)):
                 raise _bad_query(param.name, f"{param.name} may have at most {param.schema['maxLength']} characters.")
+            elif len(value) < param.schema.get("minLength", 0):
+                raise _bad_query(param.name, f"{param.name} needs at least {param.schema['minLength']} character(s).")
 
     def choices(self, name: str, allowed: Sequence[str]) -> frozenset[str] | None:
         """A comma-separated list of known values (`action=start,deallocate`), or None when the parameter is absent;

@@ -1,5 +1,5 @@
 """Microsoft Graph at `/graph/v1.0` and `/graph/beta`: directory, licenses, devices, batching, change notifications,
-tenants found by a domain name, mail sent as a user from an Exchange Online mailbox.
+tenants found by a domain name, B2B invitations of guests, mail sent as a user from an Exchange Online mailbox.
 
 State is per Entra tenant, chosen by the bearer token's `tid` as Graph does. Errors are Graph's
 `{"error": {"code", "message", "innerError"}}`; throttling answers 429 with `Retry-After`, directory requests costing
@@ -16,6 +16,7 @@ from azure_emulator.graph import (
     batch,
     devices,
     groups,
+    invitations,
     mail,
     mailboxes,
     notifications,
@@ -34,6 +35,7 @@ def register(ctx: Context) -> None:
     notifier = notifications.Notifier(ctx)
     ctx.background.append(notifier.stop)
     users.register(ctx, routes, notifier.changed)
+    invitations.register(ctx, routes, notifier.changed)
     skus.register(ctx, routes)
     groups.register(ctx, routes, notifier.changed)
     devices.register(ctx, routes)

@@ -212,7 +212,8 @@ def page_size(request: Request, default: int = 100) -> int:
 
 
 SEARCH_CLAUSE = re.compile(r'"(?P<property>[A-Za-z]+):(?P<text>[^"]*)"')
-SEARCH_JOIN = re.compile(r"\s+(AND|OR)\s+")
+# the clauses in double quotes and the AND or OR between them: a word inside the quotes is the clause's text
+SEARCH_PART = re.compile(r'\s*("[^"]*"|[^\s"]+)')
 TOKENIZED = {"displayname", "description"}  # other properties are matched as a prefix of the whole value
 WORD = re.compile(r"[A-Z]*[a-z]+|[A-Z]+(?![a-z])|\d+")
 
@@ -238,8 +239,10 @@ def _search_clause(prop: str, text: str) -> Predicate:
 def parse_search(text: str) -> Predicate:
     """`$search="property:text"` clauses joined by AND or OR (evaluated left to right), as directory objects take it
     (https://learn.microsoft.com/graph/search-query-parameter, "Use $search on directory object collections")."""
-    parts = SEARCH_JOIN.split(text.strip())
+    parts = [match.group(1) for match in SEARCH_PART.finditer(text)]
     clauses, joins = parts[0::2], parts[1::2]
+    if not clauses or any(join not in ("AND", "OR") for join in joins) or len(joins) != len(clauses) - 1:
+        raise unsupported(f"Invalid $search '{text}': \"property:text\" clauses joined by AND or OR.")
     predicates = []
     for clause in clauses:
         match = SEARCH_CLAUSE.fullmatch(clause.strip())

@@ -56,6 +56,7 @@ WRITABLE = {
     "companyName",
     "employeeId",
     "passwordProfile",
+    "userType",
 }
 
 Notify = Callable[..., None]
@@ -111,6 +112,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             "officeLocation": None,
             "preferredLanguage": None,
             "usageLocation": None,
+            "userType": "Member",  # a user made in the tenant; an invited one is a Guest (invitations.py)
             **{k: v for k, v in body.items() if k != "passwordProfile"},  # the password is never kept
             "assignedLicenses": [],
             "licenseAssignmentStates": [],

@@ -20,12 +20,14 @@ class GraphPermission:
     calls: tuple[str, ...]
     backends: tuple[BackendName, ...] = BOTH  # the tenants' backends it is needed for (none: the app's own tenant's)
     only_for: str | None = None  # a use only some tenants make of the app (EMAIL), asked only of those
+    own_tenant: bool = False  # asked in the app's own (the provider's) tenant too, besides the backends'
 
 
 GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     GraphPermission(
         "User.Read.All",
-        "reads the users in assigned groups and the licenses they hold, and follows their changes",
+        "reads the users in assigned groups and the licenses they hold, and follows their changes; finds people by "
+        "name or sign-in name for a tenant's roles (in the app's own tenant too, for the provider's staff)",
         (
             "GET users",
             "GET users/{id}",
@@ -33,6 +35,7 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
             "PATCH subscriptions/{id}",
             "DELETE subscriptions/{id}",
         ),
+        own_tenant=True,
     ),
     GraphPermission(
         "Group.Read.All",
@@ -49,9 +52,10 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     GraphPermission(
         "Directory.Read.All",
         "confirms that a user is a direct member of an assigned group, reads the tenant's licenses (Graph answers a "
-        "user's memberOf to an app only with this permission), and finds Azure Virtual Desktop's service principal to "
-        "check its role",
+        "user's memberOf to an app only with this permission), finds Azure Virtual Desktop's service principal to "
+        "check its role, and finds apps by name for a tenant's roles (in the app's own tenant too)",
         ("GET users/{id}/memberOf", "GET subscribedSkus", "GET servicePrincipals"),
+        own_tenant=True,
     ),
     GraphPermission(
         "Device.ReadWrite.All",
@@ -126,7 +130,22 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
         ("GET tenantRelationships/findTenantInformationByDomainName(domainName={id})",),
         (),
     ),
+    # the provider's own tenant invites its outsiders as guests (https://learn.microsoft.com/graph/api/invitation-post:
+    # User.Invite.All is the least privileged); an app-only invitation also needs the tenant's B2B settings to let
+    # apps invite, which the page says
+    GraphPermission(
+        "User.Invite.All",
+        "invites someone outside the provider's organization by e-mail, as a guest given a tenant's role (granted in "
+        "the app's own tenant only)",
+        ("POST invitations",),
+        (),
+    ),
 )
+
+
+def own_tenant_permissions() -> tuple[GraphPermission, ...]:
+    """What the app is granted in its own (the provider's) tenant: the lookups and invitations made there."""
+    return tuple(p for p in GRAPH_PERMISSIONS if not p.backends or p.own_tenant)
 
 
 def graph_permissions(backend: BackendName, uses: frozenset[str] = frozenset()) -> tuple[GraphPermission, ...]:

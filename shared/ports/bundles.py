@@ -22,6 +22,7 @@ from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
 from shared.ports.directory import Directory, LicenseAssignment, TenantWatch
 from shared.ports.image_building import ImageBuilding
+from shared.ports.people import People
 from shared.ports.queues import AlertEvaluationQueue, EventPublisher, TimerWorkQueue
 from shared.ports.secret_store import SecretStore
 from shared.ports.spot_group_work_ports import EvictionWatch
@@ -50,6 +51,8 @@ class AccessPorts:
     clock: Callable[[], datetime]
     # how old (seconds) the tenant and role a request that only reads is let in on may be (roles.standing)
     recent_reads: float = 0.0
+    people: People | None = None  # the directories roles are given from by name (services/access/people.py)
+    invite_redirect_url: str = "https://myapplications.microsoft.com/"  # where an invited guest lands
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import Tokens
+from azure_emulator.development_issuer import HOME_TENANT_ID
+from azure_emulator.launcher import EmulatorProcess
+from tests.browser.conftest import ARTEFACTS
+from tests.conftest import PROJECT_ROOT, Tokens
 from tests.utils.api_client import ApiClient
+from tests.utils.graph_admin import GraphAdmin
 
+INVITATION_SHOT = "role-invitation.png"  # the documentation's picture of a tenant's access page
 SITE = {
     "displayName": "EU",
     "regionName": "westeurope",
@@ -126,7 +132,7 @@ def test_a_reader_finds_no_write_control_and_an_operator_no_configuration_write(
 
 
 def test_an_owner_gives_and_takes_access_by_keyboard_and_reads_the_audit_log(
-    portal: Any, owner_api: ApiClient, tokens: Tokens
+    portal: Any, owner_api: ApiClient, tokens: Tokens, azure_emulator: EmulatorProcess
 ) -> None:
     tenant = owner_api.created("/tenants", {"displayName": "Keyboard"})["id"]
     tab = portal("admin")
@@ -134,45 +140,63 @@ def test_an_owner_gives_and_takes_access_by_keyboard_and_reads_the_audit_log(
     tab.open(f"/tenants/{tenant}/roleAssignments")
     expect(page.get_by_role("heading", name="Role assignments")).to_be_visible()
 
-    # the keyboard alone: type, Enter to send, the server's message at the field; then Tab field to field
-    page.get_by_label("Principal id").focus()
-    keyboard.type("not-a-guid")
+    # the keyboard alone: Enter with nobody chosen, the server's message at the picker; then the person found by name
+    adding = page.get_by_role("form", name="Give someone access")
+    adding.get_by_role("button", name="Add role assignment").focus()
     keyboard.press("Enter")
-    principal = page.locator(".field.invalid", has=page.get_by_label("Principal id"))
-    expect(principal.locator(".field-error")).to_be_visible()
-    tab.shot("the server's message next to the principal id")
-    keyboard.press("ControlOrMeta+a")
-    keyboard.type(tokens.principal_id("rita"))
+    expect(adding.locator("fieldset.invalid .field-error")).to_be_visible()
+    tab.shot("the server's message at the person picker")
+    rita = f"rita{uuid.uuid4().hex[:6]}"
+    GraphAdmin(azure_emulator, HOME_TENANT_ID).create_user(rita)  # one of the organization's own staff
+    adding.get_by_label("Find by name").focus()
+    keyboard.type(rita)
+    expect(adding.get_by_role("button", name=re.compile(f"^Choose {rita}"))).to_be_visible()
     keyboard.press("Tab")
-    keyboard.type("Rita")
+    keyboard.press("Enter")
+    expect(adding.get_by_role("button", name="Change")).to_be_focused()
     keyboard.press("Tab")
     keyboard.press("ArrowDown")  # reader, then operator
-    expect(page.get_by_label("Role", exact=True)).to_have_value("operator")
+    expect(adding.get_by_label("Role", exact=True)).to_have_value("operator")
     keyboard.press("Tab")
     keyboard.press("Enter")
     assignments = page.get_by_role("table", name="Who has access")
-    expect(assignments.get_by_role("row").filter(has_text="Rita")).to_contain_text("Operator")
-    tab.shot("an operator added by keyboard")
+    expect(assignments.get_by_role("row").filter(has_text=rita)).to_contain_text("Operator")
+    tab.shot("an operator found by name and added by keyboard")
     tab.assert_accessible("role assignments")
 
     # a destructive action asks first; Escape keeps, the confirm button removes
-    page.get_by_role("button", name="Remove Rita").focus()
+    page.get_by_role("button", name=f"Remove {rita}").focus()
     keyboard.press("Enter")
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("Remove Rita's operator role on this tenant?")
+    expect(dialog).to_contain_text(f"Remove {rita}'s operator role on this tenant?")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # the safe choice has the focus
     tab.shot("the removal asks first")
     keyboard.press("Escape")
     expect(dialog).to_have_count(0)
-    expect(assignments.get_by_role("row").filter(has_text="Rita")).to_have_count(1)
-    expect(page.get_by_role("button", name="Remove Rita")).to_be_focused()  # back to what opened the dialog
+    expect(assignments.get_by_role("row").filter(has_text=rita)).to_have_count(1)
+    expect(page.get_by_role("button", name=f"Remove {rita}")).to_be_focused()  # back to what opened the dialog
     keyboard.press("Enter")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     keyboard.press("Shift+Tab")
     expect(dialog.get_by_role("button", name="Remove")).to_be_focused()
     keyboard.press("Enter")
-    expect(assignments.get_by_role("row").filter(has_text="Rita")).to_have_count(0)
+    expect(assignments.get_by_role("row").filter(has_text=rita)).to_have_count(0)
     expect(page.get_by_role("heading", name="Role assignments", level=1)).to_be_focused()  # its row is gone
+
+    # an outsider invited by e-mail: the link to send them when Microsoft sends nothing
+    inviting = page.get_by_role("form", name="Invite by e-mail")
+    email = f"dana{uuid.uuid4().hex[:6]}@fabrikam.example"
+    inviting.get_by_role("textbox", name="E-mail").fill(email)
+    inviting.get_by_label("Their name").fill("Dana Scully")
+    inviting.get_by_label("Microsoft e-mails the invitation").uncheck()
+    inviting.get_by_role("button", name="Invite").click()
+    expect(inviting.get_by_role("status")).to_contain_text(f"Dana Scully ({email}) is invited as Reader")
+    expect(inviting.locator(".redeem-link")).to_contain_text("https://")
+    expect(assignments.get_by_role("row").filter(has_text="Dana Scully")).to_contain_text("Guest")
+    tab.shot("an outsider invited by e-mail")
+    page.locator("main").screenshot(path=str(ARTEFACTS / INVITATION_SHOT))
+    shutil.copyfile(ARTEFACTS / INVITATION_SHOT, PROJECT_ROOT / "docs" / "screenshots" / INVITATION_SHOT)
+    tab.assert_accessible("an invitation by e-mail")
 
     # the audit log, filtered to role assignments: the add, the refused add, the removal
     page.get_by_role("link", name="Audit log").click()

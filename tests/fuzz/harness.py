@@ -57,6 +57,8 @@ UNSTATABLE_RULES = {
     "hostNotFound": "a webhook host that does not resolve",
     "privateAddress": "a webhook host that resolves to a private, loopback or link-local address",
     "mailboxNotFound": "a mailbox the tenant does not have",
+    # which sign-in names exist is the directories' state, as which mailboxes do
+    "userNotFound": "a sign-in name neither the organization's directory nor the tenant's has",
     "mailboxNotEnabled": "a sender without an Exchange Online mailbox",
     "sendAsDenied": "a sender an application access policy keeps the app from",
     # a reclaim rule that e-mails its users names the mailbox it sends from: one field's need of another

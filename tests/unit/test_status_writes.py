@@ -43,6 +43,7 @@ RESULTS = {
     "SessionActionResult": "one session's part of a bulk session action, answered at once and never stored",
     "SessionBulkAction": "a bulk session action's outcome, answered at once and never stored",
     "AlertNotice": "what a channel is told of an alert, its status copied from the alert",
+    "RoleInvitation": "an invitation's answer, its status Graph's at that moment, never stored",
     "TenantAlert": "an alert listed among other tenants' alerts, its status copied from the alert",
     "TenantCloudPc": "a Cloud PC listed across tenants, its status copied from the Cloud PC",
     "TenantSessionHost": "a session host listed across tenants, its status copied from the host",

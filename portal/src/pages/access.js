@@ -3,10 +3,12 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can, me } from '../access.js';
 import { href, page, setQuery } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
+import { ActionButton, AsOf, CopyButton, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
 import { dateTime, words } from '../lib/format.js';
+import { assignmentBody, invitationBody, principalLabel } from '../lib/people.js';
 import { ROLES } from '../lib/roles.js';
-import { addRoleAssignment, auditEvents, removeRoleAssignment, roleAssignments } from '../models/access.js';
+import { addRoleAssignment, auditEvents, inviteToRole, removeRoleAssignment, roleAssignments } from '../models/access.js';
+import { PrincipalPicker } from '../people.js';
 import { useResource } from '../models/resource.js';
 
 const ROLE_HELP = {
@@ -16,25 +18,63 @@ const ROLE_HELP = {
   owner: 'everything, including who has access',
 };
 
+const DIRECTORIES = [
+  { value: 'organization', label: 'Your organization (its staff, guests and apps)' },
+  { value: 'tenant', label: "This tenant's own directory (the customer's admins)" },
+];
+const ROLE_OPTIONS = ROLES.map((role) => ({ value: role, label: `${words(role)}: ${ROLE_HELP[role]}` }));
+
 function AddAssignment({ tenantId }) {
-  const form = useForm({ principalId: '', principalName: '', role: 'reader' });
+  // the server names principalId or userPrincipalName: both are the picker's to show
+  const form = useForm({ directory: 'organization', role: 'reader' }, ['directory', 'role', 'principalId', 'userPrincipalName']);
+  const [principal, setPrincipal] = useState(null);
   const submit = async () => {
     form.clear();
     try {
-      const { principalName, ...rest } = form.values;
-      await addRoleAssignment(tenantId, { ...rest, ...(principalName ? { principalName } : {}) });
-      form.setValues({ principalId: '', principalName: '', role: form.values.role });
+      await addRoleAssignment(tenantId, principal ? assignmentBody(principal, form.values.role) : { role: form.values.role });
+      setPrincipal(null);
     } catch (error) {
       form.fail(error);
     }
   };
+  const pickError = form.errors.fields.principalId || form.errors.fields.userPrincipalName;
   return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="new-assignment">
     <h2 id="new-assignment">Give someone access</h2>
     <${ErrorBanner} error=${form.errors.general} />
-    <${Field} form=${form} name="principalId" label="Principal id" required hint="The person's Microsoft Entra object id (a GUID). Anyone signed in finds their own under their name at the top of the portal." />
-    <${Field} form=${form} name="principalName" label="Name to show" />
-    <${Field} form=${form} name="role" label="Role" type="select" options=${ROLES.map((role) => ({ value: role, label: `${words(role)}: ${ROLE_HELP[role]}` }))} />
+    <${Field} form=${form} name="directory" label="Look in" type="select" options=${DIRECTORIES} />
+    <${PrincipalPicker} tenantId=${tenantId} directory=${form.values.directory} value=${principal} onChange=${setPrincipal} error=${pickError} />
+    <${Field} form=${form} name="role" label="Role" type="select" options=${ROLE_OPTIONS} />
     <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add role assignment</${ActionButton}>
+  </form>`;
+}
+
+function InviteByEmail({ tenantId }) {
+  const initial = { email: '', displayName: '', role: 'reader', sendInvitationMessage: true };
+  const form = useForm(initial);
+  const [invited, setInvited] = useState(null);
+  const submit = async () => {
+    form.clear();
+    setInvited(null);
+    try {
+      setInvited(await inviteToRole(tenantId, invitationBody(form.values)));
+      form.setValues({ ...initial, role: form.values.role });
+    } catch (error) {
+      form.fail(error);
+    }
+  };
+  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="invite-by-email">
+    <h2 id="invite-by-email">Invite by e-mail</h2>
+    <p class="hint">Someone outside your organization becomes a guest of it, with the role at once: it takes effect when they accept the invitation and sign in.</p>
+    <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${form} name="email" label="E-mail" type="email" required autocomplete="off" />
+    <${Field} form=${form} name="displayName" label="Their name" autocomplete="off" />
+    <${Field} form=${form} name="role" label="Role" type="select" options=${ROLE_OPTIONS} />
+    <${Field} form=${form} name="sendInvitationMessage" label="Microsoft e-mails the invitation" type="checkbox" />
+    <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Inviting…">Invite</${ActionButton}>
+    ${invited && html`<${Notice}>${principalLabel(invited.roleAssignment)} is invited as ${words(invited.roleAssignment.role)}.
+      ${invited.inviteRedeemUrl
+        ? html` Send them this link: <code class="redeem-link">${invited.inviteRedeemUrl}</code> <${CopyButton} text=${invited.inviteRedeemUrl} label="Copy the invitation link" />`
+        : ' Microsoft has e-mailed them the invitation.'}</${Notice}>`}
   </form>`;
 }
 
@@ -53,7 +93,7 @@ function RoleAssignments({ params }) {
     }
   };
   const columns = [
-    { label: 'Principal', render: (row) => html`${row.principalName || 'Unnamed'}<br /><code class="muted">${row.principalId}</code>` },
+    { label: 'Principal', render: (row) => html`${principalLabel(row)}${row.principalType ? html` <span class="muted">${words(row.principalType)}</span>` : null}` },
     { label: 'Role', render: (row) => html`<${StatusBadge} status=${row.role} />` },
     { label: 'Given', render: (row) => dateTime(row.createdDateTime) },
     { label: 'Actions', render: (row) => can('deleteRoleAssignment', tenantId) && html`<${ActionButton} kind="subtle" onClick=${() => remove(row)} label=${`Remove ${row.principalName || row.principalId}`}>Remove</${ActionButton}>` },
@@ -62,10 +102,11 @@ function RoleAssignments({ params }) {
     <${ErrorBanner} error=${poll.error || error} />
     <${DataTable} caption="Who has access" columns=${columns} rows=${poll.data} />
     ${can('createRoleAssignment', tenantId) && html`<${AddAssignment} tenantId=${tenantId} />`}
+    ${can('createRoleInvitation', tenantId) && html`<${InviteByEmail} tenantId=${tenantId} />`}
   </${Page}>`;
 }
 
-const RESOURCE_TYPES = ['', 'tenant', 'site', 'connection', 'deviceImage', 'provisioningPolicy', 'cloudPC', 'bulkAction', 'roleAssignment', 'imageSet', 'spotGroup'];
+const RESOURCE_TYPES = ['', 'tenant', 'site', 'connection', 'deviceImage', 'provisioningPolicy', 'cloudPC', 'bulkAction', 'roleAssignment', 'roleInvitation', 'imageSet', 'spotGroup'];
 
 function Changes({ changes }) {
   if (!changes?.length) return html`<span class="muted">—</span>`;
@@ -125,7 +166,7 @@ function Me() {
       ['Home tenant', caller.homeTenantId && html`<code>${caller.homeTenantId}</code>`],
       ['Organization owner', caller.organizationOwner ? 'Yes: owner of every tenant, and may add tenants' : 'No'],
     ]} />
-    <${Notice}>To be given a role on a tenant, send your principal id to one of its owners.</${Notice}>
+    <${Notice}>To be given a role on a tenant, ask one of its owners: they find you by name.</${Notice}>
     <${DataTable} caption="Your roles" columns=${columns} rows=${caller.tenants} rowKey=${(row) => row.tenantId} empty="No roles on any tenant yet." />
   </${Page}>`;
 }

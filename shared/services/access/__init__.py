@@ -1,5 +1,5 @@
-"""Tenants, their sites, and who may act in them: per-tenant roles, the audit log, onboarding a customer's tenant,
-its directory subscriptions, its summary, and one view over every tenant.
+"""Tenants, their sites, and who may act in them: per-tenant roles (given by name too), the audit log, onboarding a
+customer's tenant, its directory subscriptions, its summary, and one view over every tenant.
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
@@ -11,6 +11,7 @@ __all__ = [
     "directory_subscriptions",
     "lighthouse",
     "onboarding",
+    "people",
     "roles",
     "sites",
     "summary",

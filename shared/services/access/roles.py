@@ -6,10 +6,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from shared.errors import Conflict, PreconditionFailed
-from shared.models.access import Caller, Me, Role, RoleAssignment, RoleAssignmentCreate, TenantRole
+from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
+from shared.models.access import (
+    Caller,
+    DirectoryName,
+    Me,
+    Role,
+    RoleAssignment,
+    RoleAssignmentCreate,
+    TenantRole,
+)
 from shared.models.tenants import Tenant
 from shared.ports.access_stores import RoleAssignmentStore, TenantStore
+from shared.ports.people import Person
 
 MAX_RETRIES = 5  # a delete racing another owner's delete is tried again from a fresh read
 
@@ -81,12 +90,28 @@ def me(ports: RolePorts, caller: Caller) -> Me:
     )
 
 
-def assign_role(ports: RolePorts, caller: Caller, tenant_id: str, body: RoleAssignmentCreate) -> RoleAssignment:
+def assign_role(
+    ports: RolePorts,
+    caller: Caller,
+    tenant_id: str,
+    body: RoleAssignmentCreate,
+    *,
+    person: Person | None = None,
+    directory: DirectoryName | None = None,
+) -> RoleAssignment:
+    """The role for `body`'s principal, or for the `person` a directory named (its id, name and sign-in name kept)."""
+    principal_id = person.id if person is not None else body.principal_id
+    if principal_id is None:
+        raise ValidationFailed.of(ErrorDetail("required", "Give principalId or userPrincipalName.", "principalId"))
     assignment = RoleAssignment(
-        id=body.principal_id,
+        id=principal_id,
         tenant_id=tenant_id,
-        principal_id=body.principal_id,
-        principal_name=body.principal_name,
+        principal_id=principal_id,
+        principal_name=person.display_name if person is not None else body.principal_name,
+        principal_type=person.kind if person is not None else None,
+        user_principal_name=person.user_principal_name if person is not None else None,
+        mail=person.mail if person is not None else None,
+        directory=directory,
         role=body.role,
         created_date_time=ports.clock(),
         created_by=caller.principal_id,

@@ -1,0 +1,62 @@
+// Choosing one person or app by name for a tenant's role (GET /tenants/{t}/directoryPrincipals?search=&directory=).
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { principalLabel } from './lib/people.js';
+import { words } from './lib/format.js';
+import { findPrincipals } from './models/access.js';
+
+let pickers = 0;
+
+/** `value`: the principal chosen (null: none yet); `onChange(next)`; `error`: the server's message for it. */
+export function PrincipalPicker({ tenantId, directory, value, onChange, error }) {
+  const id = useRef(`principal-${++pickers}`).current;
+  const [text, setText] = useState('');
+  const [found, setFound] = useState([]);
+  const [problem, setProblem] = useState(null);
+  useEffect(() => {
+    const wanted = text.trim();
+    if (!wanted) {
+      setFound([]);
+      return undefined;
+    }
+    let stale = false;
+    const timer = setTimeout(async () => {
+      try {
+        const principals = await findPrincipals(tenantId, directory, wanted);
+        if (!stale) {
+          setFound(principals);
+          setProblem(null);
+        }
+      } catch (failure) {
+        if (!stale) setProblem(failure.message);
+      }
+    }, 250); // one look-up when typing pauses, not one per key
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [tenantId, directory, text]);
+  const choose = (principal) => {
+    onChange(principal);
+    setText('');
+    setTimeout(() => document.getElementById(`${id}-change`)?.focus()); // the keyboard goes on from the choice
+  };
+  return html`<fieldset class=${`group-picker${error ? ' invalid' : ''}`} aria-describedby=${error ? `${id}-error` : undefined}>
+    <legend>Person or app</legend>
+    ${value
+      ? html`<p class="chosen-principal"><strong>${principalLabel(value)}</strong> <span class="muted">${words(value.kind)}</span>
+          <button type="button" id=${`${id}-change`} class="button subtle" onClick=${() => { onChange(null); setTimeout(() => document.getElementById(id)?.focus()); }}>Change</button></p>`
+      : html`<div class="field">
+          <label for=${id}>Find by name</label>
+          <input id=${id} type="search" value=${text} autocomplete="off" placeholder="Start of a name, sign-in name or e-mail" onInput=${(event) => setText(event.currentTarget.value)} />
+        </div>
+        ${problem && html`<p class="field-error">${problem}</p>`}
+        <ul class="found" aria-label="People and apps found" aria-live="polite">
+          ${text.trim() && found.length === 0 && !problem && html`<li class="muted">Nobody found yet.</li>`}
+          ${found.map((principal) => html`<li key=${principal.id}>
+            <button type="button" class="button secondary" onClick=${() => choose(principal)} aria-label=${`Choose ${principalLabel(principal)}`}>Choose</button>
+            <span>${principalLabel(principal)}</span> <span class="muted">${words(principal.kind)}</span></li>`)}
+        </ul>`}
+    ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}
+  </fieldset>`;
+}
