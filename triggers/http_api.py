@@ -60,6 +60,7 @@ class Operation:
     body: type[BaseModel] | None = None
     response: Any = None
     query: Sequence[QueryParam] = ()
+    headers: Sequence[QueryParam] = ()  # request headers of its own, documented; the handler reads and checks them
     conditional: bool = False
     if_match_required: bool = False  # a conditional write that is never blind: without If-Match, a 400
     access: Access = Audience.SIGNED_IN  # from the ACCESS table in triggers/http_access.py

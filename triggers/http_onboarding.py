@@ -45,9 +45,18 @@ ADMIN_TOKEN_NOTE = (
     "header. The app uses it for this request's Azure calls only and never keeps or logs it."
 )
 
+ADMIN_TOKEN = QueryParam(
+    ADMIN_TOKEN_HEADER,
+    "The customer administrator's Azure access token (https://management.azure.com/user_impersonation), alone or "
+    "after `Bearer `.",
+    {"type": "string", "pattern": r"\S"},
+    required=True,
+)
+
 
 def admin_token(req: ApiRequest) -> str:
-    token = (req.raw.headers.get(ADMIN_TOKEN_HEADER) or "").strip().removeprefix("Bearer ").strip()
+    token = (req.raw.headers.get(ADMIN_TOKEN_HEADER) or "").strip()
+    token = token[len("Bearer ") :].strip() or token if token.lower().startswith("bearer ") else token
     if not token:
         raise ValidationFailed.of(
             ErrorDetail(
@@ -106,6 +115,7 @@ def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:
         "The subscriptions the customer's administrator sees when signed in, by name, and where they can grant",
         description=ADMIN_TOKEN_NOTE,
         response=Page[AdminSubscription],
+        headers=(ADMIN_TOKEN,),
     )
     def list_admin_subscriptions(req: ApiRequest) -> dict[str, Any]:
         return page_of(req, list(admin_subscriptions(ports, admin_token(req))), None)
@@ -122,6 +132,7 @@ def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:
         body=AzureGrantRequest,
         response=AzureGrant,
         review=False,
+        headers=(ADMIN_TOKEN,),
     )
     def grant_access(req: ApiRequest) -> AzureGrant:
         return grant_azure_access(ports, req.tenant, admin_token(req), req.body(AzureGrantRequest))

@@ -165,7 +165,9 @@ def _as_domain_error(exc: Exception) -> Exception:
             return Conflict(str(exc), code="tenantNotLinked", target="entraTenantId")
         if exc.code == NO_CONSENT:  # a state of the tenant for its admin to fix, as an unlinked one is
             return Conflict(str(exc), code=NO_CONSENT, target="entraTenantId")
-        if exc.permission_denied or exc.code == "ForbiddenByRbac":  # waiting cannot help: say what is missing
+        if exc.permission_denied:  # the customer's tenant lacks a grant: its state, for its admin (the report says)
+            return Conflict(str(exc), code="permissionMissing")
+        if exc.code == "ForbiddenByRbac":  # the app's own vault refused it: the deployment's, waiting cannot help
             return Unavailable(str(exc), code="serviceUnavailable")
         return Unavailable(  # its message names the service (and is what a timeline would show of it)
             f"Azure or Microsoft Graph could not do what the request needs ({exc.code}: {str(exc)[:500]}); try again "

@@ -116,6 +116,10 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
             }
             for q in op.query
         ]
+        parameters += [
+            {"name": h.name, "in": "header", "required": h.required, "description": h.description, "schema": h.schema}
+            for h in op.headers
+        ]
         responses.update(op.responses)
         if op.conditional:
             parameters.append(

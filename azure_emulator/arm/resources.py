@@ -30,7 +30,10 @@ def visible_subscriptions(ctx: Context, request: Request) -> dict[str, str]:
         if assignment is not None:
             found[str(entry["scope"]).split("/")[2].lower()] = str(assignment["meta"]["tid"])
     for entry in ctx.store.scan(rbac.ASSIGNMENT_INDEX, f"{principal}/"):
-        if str(entry["scope"]).count("/") >= 2 and common.get(ctx, entry["id"]) is not None:
+        assignment = common.get(ctx, entry["id"])
+        # only the token's own tenant's subscriptions: a user's object id is the emulator's across tenants
+        # (development_issuer.user_object_id), as a guest's role elsewhere is no role in this tenant
+        if str(entry["scope"]).count("/") >= 2 and assignment is not None and assignment["meta"].get("tid") == tid:
             found[str(entry["scope"]).split("/")[2].lower()] = tid
     return found
 

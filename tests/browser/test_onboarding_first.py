@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from azure_emulator.consent import administrator_upn
@@ -18,9 +19,11 @@ from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.wizard import CLOUD_PC_RG, emulator_from_environment
 
 
+@pytest.mark.parametrize("way_in", ["consent", "lighthouse"])
 def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboarding(
-    portal: Any, owner_api: ApiClient
+    portal: Any, owner_api: ApiClient, way_in: str
 ) -> None:
+    """Walked once with the app's own role in the customer's tenant, and once with an Azure Lighthouse delegation."""
     emulator, entra, name = emulator_from_environment(), str(uuid.uuid4()), f"fabrikam{uuid.uuid4().hex[:6]}"
     controls = Controls(emulator, entra)
     controls.organization(displayName=f"Fabrikam {name[-6:]}", domains=[f"{name}.onmicrosoft.com", f"{name}.com"])
@@ -50,6 +53,12 @@ def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboardi
     consent(tab, entra)
     expect(page.get_by_role("cell", name="Azure subscription")).to_be_visible(timeout=WAIT_MS)
     tab.assert_accessible("onboarding, consented, no subscription yet")
+    if way_in == "lighthouse":
+        page.get_by_role("radio", name="An Azure Lighthouse delegation").check()
+        expect(page.get_by_role("region", name="Grant the Azure roles in one step")).to_contain_text(
+            "deploys the Azure Lighthouse delegation", timeout=WAIT_MS
+        )
+        assert owner_api.get(f"/tenants/{tenant_id}").json()["azureAccess"] == "lighthouse"
     # the customer's Azure administrator signs in once, picks the subscription by its name, and the app grants itself
     carol = put_in_directory(emulator, entra, "carol")
     give_role(arm, carol, OWNER)
@@ -62,11 +71,12 @@ def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboardi
     ).json()["value"]
     expect(subscriptions.get_by_role("row").filter(has_text=listed["displayName"])).to_have_count(1)
     expect(subscriptions.get_by_role("checkbox", name=f"Select {listed['displayName']}")).to_be_checked()
-    tab.shot("the customer's Azure administrator picks the subscription by its name")
+    tab.shot(f"the customer's Azure administrator picks the subscription by its name ({way_in})")
     tab.assert_accessible("onboarding, the administrator signed in to grant")
     grant.get_by_role("button", name="Grant the app its roles").click()
+    given = "Cloud PC provisioning: Reader" if way_in == "lighthouse" else "Cloud PC provisioning"
     expect(page.get_by_role("status").filter(has_text="Granted with carol's sign-in")).to_contain_text(
-        f"Cloud PC provisioning given to the app on {listed['displayName']}", timeout=WAIT_MS
+        f"{given} given to the app on {listed['displayName']}", timeout=WAIT_MS
     )
     expect(page.get_by_role("status").filter(has_text="Ready")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_role("list", name="Subscriptions named")).to_contain_text(listed["displayName"])

@@ -81,6 +81,10 @@ UNSTATABLE_RULES = {
     "phasesOverlap": "a schedule's phase starting before the one it follows",
     # a view or bulk action across tenants names tenants: which ones the caller holds a role on is state, not shape
     "tenantNotInReach": "names a tenant the caller holds no role on",
+    # whether a string is a live Azure token of a customer's administrator, and which subscriptions it sees, are
+    # Entra's and Azure's state, not shape
+    "adminSignInRefused": "an administrator's Azure token that Azure refuses",
+    "subscriptionNotVisible": "a subscription the administrator's sign-in does not see",
     # a usage range's from and to are two dates: JSON Schema cannot order them or count the days between
     "rangeReversed": "a range whose from is after its to",
     "rangeTooLong": "a range of more days than a report covers",

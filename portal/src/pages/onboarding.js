@@ -206,6 +206,18 @@ function DelegationTemplates({ tenantId }) {
   </section>`;
 }
 
+// an ARM scope as a person reads it: the subscription by name once the app can list it, then the group and network
+function whereOf(scope, names) {
+  const parts = scope.split('/').filter(Boolean);
+  const subscription = names[(parts[1] || '').toLowerCase()];
+  const words = [subscription ? subscription : `subscription ${parts[1]}`];
+  for (let i = 2; i + 1 < parts.length; i += 2) {
+    const kind = { resourcegroups: 'resource group', virtualnetworks: 'network' }[parts[i].toLowerCase()];
+    if (kind) words.push(`${kind} ${parts[i + 1]}`);
+  }
+  return html`<span title=${scope}>${words.join(' › ')}</span>`;
+}
+
 // what the one-step grant gives: a role in Azure, or the first subscription to hold one
 const inAzure = (item) => item.status !== 'present' && (item.kind === 'azureRole' || item.name === 'Azure subscription');
 
@@ -214,12 +226,14 @@ function Onboarding({ params }) {
   const poll = useResource(onboarding(tenantId));
   const report = poll.data;
   const tenant = useResource(tenantList).data?.find((one) => one.id === tenantId);
+  const known = useResource(subscriptions(tenantId)).data;
+  const names = Object.fromEntries((known || []).map((one) => [one.subscriptionId.toLowerCase(), one.displayName]));
   const returned = consentOutcome.value?.tenantId === tenantId ? consentOutcome.value : null;
   useEffect(() => () => { consentOutcome.value = null; grantOutcome.value = null; }, []); // said once: gone when the admin leaves
   const grantedHere = grantOutcome.value?.tenantId === tenantId ? grantOutcome.value : null;
   const columns = [
     { label: 'Needed', render: (item) => html`<strong>${item.name}</strong><br /><span class="muted">${KINDS[item.kind]}</span>` },
-    { label: 'Where', render: (item) => (item.scope ? html`<code>${item.scope}</code>` : html`<span class="muted">The tenant</span>`) },
+    { label: 'Where', render: (item) => (item.scope ? whereOf(item.scope, names) : html`<span class="muted">The tenant</span>`) },
     { label: 'Status', render: (item) => html`<${StatusBadge} status=${item.status} />` },
     { label: 'Why the app needs it', render: (item) => item.reason },
     { label: 'Fix', render: fixOf },

@@ -88,6 +88,13 @@ def custom_role_guid(entra_tenant_id: str) -> str:
 
 
 def grant_azure_access(ports: AzureGrantPorts, tenant: Tenant, admin_token: str, body: AzureGrantRequest) -> AzureGrant:
+    with admin_refusals():
+        return _grant_azure_access(ports, tenant, admin_token, body)
+
+
+def _grant_azure_access(
+    ports: AzureGrantPorts, tenant: Tenant, admin_token: str, body: AzureGrantRequest
+) -> AzureGrant:
     if not tenant.entra_tenant_id:
         raise Conflict("Link the tenant to its Microsoft Entra tenant first.", code="tenantNotLinked")
     grant = _grant(ports)
