@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
@@ -140,6 +141,11 @@ class Site(Resource):
     resource_group_name: str
     virtual_network_id: str | None = None
     subnet_id: str | None = None
+    windows365_roles_granted_date_time: datetime | None = Field(
+        default=None,
+        description="On a windows365 tenant: when the onboarding's one-step grant last gave Windows 365 its roles at "
+        "the site's subscription, resource group and virtual network (read-only).",
+    )
 
 
 class SiteSubnet(ApiModel):

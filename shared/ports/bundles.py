@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network
 
+from shared.models.base import utc_now
 from shared.models.tenants import BackendName
 from shared.ports.access_stores import AuditEventStore, RoleAssignmentStore, TenantStore, UniqueValueStore
 from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
@@ -73,6 +74,7 @@ class OnboardingPorts:
     policies: PolicyStore | None = None  # policies with power rules: their sites need Start VM on Connect's role
     alerts: AlertStore | None = None  # a rule that e-mails asks for Mail.Send
     grant: AzureGrant | None = None  # the one-step grant with the customer administrator's sign-in
+    clock: Callable[[], datetime] = utc_now  # when the grant gave Windows 365 its roles at a site
 
 
 @dataclass(frozen=True)

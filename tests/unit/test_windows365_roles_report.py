@@ -9,6 +9,7 @@ from typing import Any
 from shared.catalog.app_access import WINDOWS365_ROLES
 from shared.models.connections import Connection, HealthCheck, HealthCheckStatusDetail
 from shared.models.images import DeviceImage
+from shared.models.sites import Site
 from shared.ports.bundles import OnboardingPorts
 from shared.services.backends.windows365_roles import windows365_role_checks
 
@@ -69,7 +70,22 @@ def image(status: str, error_code: str | None, at: datetime) -> DeviceImage:
     )
 
 
-def checks(listed: Listed) -> dict[str, tuple[str, bool | None]]:
+def site(granted: datetime | None) -> Site:
+    return Site(
+        id="s1",
+        created_date_time=T0,
+        last_modified_date_time=T0,
+        tenant_id="t",
+        display_name="EU",
+        region_name="westeurope",
+        subscription_id=SUB,
+        resource_group_name="rg-cloudpcs",
+        subnet_id=f"{VNET}/subnets/cloudpcs",
+        windows365_roles_granted_date_time=granted,
+    )
+
+
+def checks(listed: Listed, sites: list[Site] | None = None) -> dict[str, tuple[str, bool | None]]:
     ports = OnboardingPorts(
         sites=None,  # type: ignore[arg-type]
         access=None,  # type: ignore[arg-type]
@@ -81,7 +97,8 @@ def checks(listed: Listed) -> dict[str, tuple[str, bool | None]]:
         connections=listed,  # type: ignore[arg-type]
         images=listed,  # type: ignore[arg-type]
     )
-    return {check.role.name: (check.scope, check.held) for check in windows365_role_checks(ports, "t", [])}
+    found = windows365_role_checks(ports, "t", sites or [])
+    return {check.role.name: (check.scope, check.held) for check in found}
 
 
 def test_each_role_is_what_its_check_last_said_and_a_check_that_failed_otherwise_tells_nothing() -> None:
@@ -118,3 +135,18 @@ def test_a_later_upload_that_windows_365_could_read_outweighs_an_earlier_failed_
     earlier = image("failed", "sourceImageNotFound", T0 - timedelta(hours=1))
     assert checks(Listed([], [earlier]))[READER.name] == (f"/subscriptions/{SUB}", False)
     assert checks(Listed([], [image("pending", None, T0)]))[READER.name][1] is None  # nothing said yet
+
+
+def test_a_site_asks_for_all_three_held_as_the_grant_said_until_windows_365_says_otherwise() -> None:
+    asked = checks(Listed([], []), [site(None)])  # no connection yet: asked where the site says, not known
+    assert asked == {
+        READER.name: (f"/subscriptions/{SUB}", None),
+        INTERFACES.name: (f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs", None),
+        NETWORK.name: (VNET, None),
+    }
+    granted = checks(Listed([], []), [site(T0 - timedelta(hours=1))])
+    assert {held for _, held in granted.values()} == {True}
+    # Windows 365's check after the grant outweighs it; a grant after a failed check outweighs that
+    failed = connection([(INTERFACES.checked_by or "", "failed", INTERFACES.error_type)])
+    assert checks(Listed([failed], []), [site(T0 - timedelta(hours=1))])[INTERFACES.name][1] is False
+    assert checks(Listed([failed], []), [site(T0 + timedelta(hours=1))])[INTERFACES.name][1] is True

@@ -7,9 +7,11 @@ import base64
 import hashlib
 import secrets
 import uuid
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
+from tests.utils.api_client import ApiClient
 from tests.utils.arm_admin import ArmAdmin
 
 ARM_SCOPE = "https://management.azure.com/user_impersonation"
@@ -67,3 +69,16 @@ def azure_admin_token(emulator: EmulatorProcess, entra_id: str, name: str, scope
     )
     assert redeemed.status_code == 200, redeemed.text
     return str(redeemed.json()["access_token"])
+
+
+def grant_in_one_step(api: ApiClient, tenant_path: str, emulator: EmulatorProcess, arm: ArmAdmin) -> dict[str, Any]:
+    """The customer's Azure administrator (an Owner of the subscription) grants in one step, as the onboarding page
+    has them: the grant's answer."""
+    entra_id = arm.tenant_id
+    give_role(arm, put_in_directory(emulator, entra_id, "azureadmin"), OWNER)
+    token = azure_admin_token(emulator, entra_id, "azureadmin")
+    body = {"subscriptionIds": [arm.subscription_id]}
+    reply = api.post(f"{tenant_path}/onboarding:grantAzureAccess", body, headers={"X-Azure-Admin-Token": token})
+    assert reply.status_code == 200, reply.text
+    answer: dict[str, Any] = reply.json()
+    return answer

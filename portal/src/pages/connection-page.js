@@ -28,6 +28,10 @@ async function patchConnection(tenantId, connection, body) {
   }
 }
 
+// Windows 365 checks a connection again every 6 hours: when its next check comes, from when the last one ended
+const WINDOWS365_RECHECK_MS = 6 * 3600 * 1000;
+const nextCheck = (detail) => (detail.endDateTime ? new Date(Date.parse(detail.endDateTime) + WINDOWS365_RECHECK_MS).toISOString() : null);
+
 function HealthChecks({ connection, tenantId, onSaved }) {
   const [error, setError] = useState(null);
   const detail = connection.healthCheckStatusDetail || {};
@@ -59,7 +63,8 @@ function HealthChecks({ connection, tenantId, onSaved }) {
       <${StatusBadge} status=${connection.healthCheckStatus} />
       ${can('runHealthChecks', tenantId) && !byWindows365 && html`<${ActionButton} onClick=${retry} disabled=${checking} busyLabel="Starting…">Retry health checks</${ActionButton}>`}
     </div>
-    ${byWindows365 && html`<p class="muted">Windows 365 checks this connection itself: when it is made or changed, and every 6 hours. This page shows its latest results.</p>`}
+    ${byWindows365 && html`<p class="muted">Windows 365 checks this connection itself: when it is made or changed, and every 6 hours. This page shows its latest results.
+      ${nextCheck(detail) && html` Its next check comes by ${dateTime(nextCheck(detail))}; to have it sooner, change the connection (renaming it will do), and Windows 365 checks it again at once.`}</p>`}
     <${ErrorBanner} error=${error} />
     ${checking && html`<label class="progress-label" for="checks-progress">${done} of ${plural(checks.length, 'check')} done</label>
       <progress id="checks-progress" max=${checks.length || 1} value=${done}></progress>`}

@@ -138,10 +138,12 @@ function GrantInOneStep({ tenantId, report }) {
   return html`<section class="card" aria-labelledby="grant">
     <h2 id="grant">Grant the Azure roles in one step</h2>
     ${!signedIn && html`<p>The customer's Azure administrator (an Owner or User Access Administrator of the subscriptions)
-      signs in here once, and picks the subscriptions: ${tenant.azureAccess === 'lighthouse'
-        ? "the app deploys the Azure Lighthouse delegation there, and the narrow role its registration in the customer's tenant needs to give users their roles"
-        : 'the app creates its role there and assigns it, with the condition below'}, and gives Microsoft's services the
-      roles the checklist names. Their sign-in is used for that alone, and the portal forgets it then.</p>${signIn}`}
+      signs in here once, and picks the subscriptions: ${backendOf(tenantId) === 'windows365'
+        ? 'the app gives Windows 365 the roles the checklist names there'
+        : tenant.azureAccess === 'lighthouse'
+          ? "the app deploys the Azure Lighthouse delegation there, and the narrow role its registration in the customer's tenant needs to give users their roles, and gives Microsoft's services the roles the checklist names"
+          : "the app creates its role there and assigns it, with the condition below, and gives Microsoft's services the roles the checklist names"}.
+      Their sign-in is used for that alone, and the portal forgets it then.</p>${signIn}`}
     ${signedIn?.error && html`<${Notice} kind="warning">The administrator's sign-in did not complete: ${signedIn.error}</${Notice}>`}
     <${ErrorBanner} error=${failure} title="Not granted" />
     ${token && html`<p>Signed in as <strong>${signedIn.name}</strong>. ${seen && !seen.length ? 'Their sign-in sees no subscription.' : ''}</p>

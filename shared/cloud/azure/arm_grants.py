@@ -109,13 +109,21 @@ class ArmGrants:
             token = self._credentials.uncached(entra).get_token(ARM_SCOPE).token
         except ClientAuthenticationError as exc:
             raise CloudError(STEP, "notConsented", str(exc)) from exc
+        # consented: the app's own calls there (the service principals' look-up next) forget any refusal remembered
+        if self._graph is not None:
+            self._graph.renew(entra)
+        else:
+            self._credentials.forget(entra)
         return str(token_claims(token)["oid"])
 
     def service_principal_id(self, tenant_id: str, app_id: str) -> str | None:
         if self._graph is None:
             return None
         params = {"$filter": f"appId eq '{app_id}'", "$select": "id"}
-        found = list(self._graph.client(tenant_id).pages("servicePrincipals", step=STEP, params=params))
+        try:
+            found = list(self._graph.client(tenant_id).pages("servicePrincipals", step=STEP, params=params))
+        except CloudError:  # Graph refused (a permission the report names) or failed: that role is left to the report
+            return None
         return str(found[0]["id"]) if found else None
 
     def find_custom_role(self, admin_token: str, subscription_id: str, role_name: str) -> CustomRoleFound | None:

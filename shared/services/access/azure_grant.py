@@ -9,8 +9,9 @@ is idempotent: the role keeps its GUID, an assignment held already counts as hel
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Protocol
 
 from shared.catalog.app_access import (
@@ -20,8 +21,9 @@ from shared.catalog.app_access import (
     assignment_condition,
     custom_role_properties,
 )
-from shared.errors import Conflict, ErrorDetail, Forbidden, Unavailable, ValidationFailed
+from shared.errors import Conflict, ErrorDetail, Forbidden, PreconditionFailed, Unavailable, ValidationFailed
 from shared.models.onboarding import AdminSubscription, AzureGrant, AzureGrantRequest, GrantedRole
+from shared.models.sites import Site
 from shared.models.tenants import Tenant
 from shared.ports.azure_grant import ADMIN_TOKEN_REFUSED, WRITE_REFUSED
 from shared.ports.azure_grant import AzureGrant as AzureGrantPort
@@ -62,6 +64,8 @@ def admin_refusals() -> Iterator[None]:
 class AzureGrantPorts(OnboardingReportPorts, Protocol):
     @property
     def grant(self) -> AzureGrantPort | None: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 def _grant(ports: AzureGrantPorts) -> AzureGrantPort:
@@ -137,15 +141,40 @@ def _grant_azure_access(
         granted += grant_custom_role(grant, tenant.entra_tenant_id, admin_token, wanted, principal)
     sites = ports.sites.list_all_sites(tenant.id)
     checks = backend.service_role_checks(ports, tenant.id, sites, consented=True, subscriptions=wanted)
+    given: set[str] = set()  # the scopes where a service now holds its role
     for check in checks:
-        if check.held or check.subscription_id.lower() not in wanted or not check.scope:
+        if check.subscription_id.lower() not in wanted or not check.scope:
+            continue
+        given.add(check.scope.lower())
+        if check.held:
             continue
         holder = grant.service_principal_id(tenant.id, check.role.app_id)
         if holder is None:  # the service has no principal in the tenant: the report says so in its own words
+            given.discard(check.scope.lower())
             continue
         made = grant.assign(admin_token, check.scope, check.role.role_definition_id, holder, None)
         granted.append(_granted(check.role.name, check.scope, check.role.principal_name, made))
+    if not backend.app_needs_azure_roles:  # Windows 365's roles: the app can read none of them back later
+        stamp_windows365_sites(ports, sites, given)
     return AzureGrant(granted=granted, report=onboarding_report(ports, tenant))
+
+
+def stamp_windows365_sites(ports: AzureGrantPorts, sites: list[Site], given: set[str]) -> None:
+    """Each site whose subscription, group and network Windows 365 now holds its roles at, as the grant saw: the report
+    takes that word until Windows 365's own checks say otherwise (the latest word wins, windows365_roles.py)."""
+    for site in sites:
+        network = site.virtual_network_id or (site.subnet_id or "").split("/subnets/")[0]
+        scopes = {
+            f"/subscriptions/{site.subscription_id}".lower(),
+            resource_group_scope(site.subscription_id, site.resource_group_name).lower(),
+            *([network.lower()] if network else []),
+        }
+        if scopes <= given:
+            stamped = site.model_copy(update={"windows365_roles_granted_date_time": ports.clock()})
+            try:
+                ports.sites.upsert_site(stamped, if_match=site.etag)
+            except PreconditionFailed:  # changed meanwhile: its roles are asked again, as for a new site
+                continue
 
 
 def grant_custom_role(

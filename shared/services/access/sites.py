@@ -87,6 +87,8 @@ def update_site(
             current.resource_group_name,
         ):
             _check_resource_group(ports, changed)
+        if _scopes(changed) != _scopes(current):  # Windows 365's roles were granted where the site no longer is
+            changed = changed.model_copy(update={"windows365_roles_granted_date_time": None})
         return changed
 
     return update_with_etag(
@@ -95,6 +97,13 @@ def update_site(
         lambda site, etag: ports.sites.upsert_site(site, if_match=etag),
         if_match=if_match,
         dry_run=dry_run,
+    )
+
+
+def _scopes(site: Site) -> tuple[str, ...]:
+    return tuple(
+        (value or "").lower()
+        for value in (site.subscription_id, site.resource_group_name, site.virtual_network_id, site.subnet_id)
     )
 
 

@@ -69,8 +69,19 @@ def windows365_role_checks(
         sub = image.source_image_resource_id.split("/")[2]
         held = True if image.status == "ready" else False if image.error_code == "sourceImageNotFound" else None
         said(reader, sub, f"/subscriptions/{sub}", image.last_modified_date_time, held)
-    for (
-        sub
-    ) in subscriptions:  # named before any connection: Reader there is asked for, not known until Windows 365 says
+    # a site names where its connections will be: the three are asked for as soon as it exists, since Windows 365
+    # checks a connection when it is made but a failed one again only 6 hours later. Held as of the one-step grant
+    # that gave them there (the app can read no role in such a tenant); not known otherwise, until Windows 365 says
+    for site in sites:
+        sub, granted = site.subscription_id, site.windows365_roles_granted_date_time
+        network_id = site.virtual_network_id or (site.subnet_id or "").split("/subnets/")[0]
+        for role, scope in (
+            (reader, f"/subscriptions/{sub}"),
+            (interfaces, resource_group_scope(sub, site.resource_group_name)),
+            (network, network_id),
+        ):
+            if scope:
+                said(role, sub, scope, granted, True if granted is not None else None)
+    for sub in subscriptions:  # named before any site: Reader there is asked for, not known until Windows 365 says
         said(reader, sub, f"/subscriptions/{sub}", None, None)
     return [word.check() for word in words.values()]
