@@ -109,6 +109,15 @@ def index_assignment(ctx: Context, doc: dict[str, Any], definition: dict[str, An
             ctx.store.delete(rbac.DELEGATION_INDEX, key)
 
 
+def _put_request(ctx: Context, request: Request, what: str) -> tuple[str, str, dict[str, Any]]:
+    """A PUT's scope (its group must exist), its GUID name and its properties, once the caller may deploy there."""
+    scope, name = request.params["scope"], _guid_name(request, what)
+    if "/resourcegroups/" in scope.lower():
+        common.require_group(ctx, *scope.strip("/").split("/")[1:4:2])
+    _require_owner(ctx, request, scope)
+    return scope, name, common.properties(common.body_object(request))
+
+
 def register(ctx: Context) -> None:
     definition = SCOPE + r"/registrationDefinitions/(?P<name>[^/]+)"
     assignment = SCOPE + r"/registrationAssignments/(?P<name>[^/]+)"
@@ -121,11 +130,7 @@ def register(ctx: Context) -> None:
         action="Microsoft.ManagedServices/registrationDefinitions/write",
     )
     def put_definition(request: Request) -> Response:
-        scope, name = request.params["scope"], _guid_name(request, "registration definition")
-        if "/resourcegroups/" in scope.lower():
-            common.require_group(ctx, *scope.strip("/").split("/")[1:4:2])
-        _require_owner(ctx, request, scope)
-        props = common.properties(common.body_object(request))
+        scope, name, props = _put_request(ctx, request, "registration definition")
         managed_by = str(props.get("managedByTenantId") or "")
         if not GUID.match(managed_by):
             raise ApiError(
@@ -212,11 +217,7 @@ def register(ctx: Context) -> None:
         action="Microsoft.ManagedServices/registrationAssignments/write",
     )
     def put_assignment(request: Request) -> Response:
-        scope, name = request.params["scope"], _guid_name(request, "registration assignment")
-        if "/resourcegroups/" in scope.lower():
-            common.require_group(ctx, *scope.strip("/").split("/")[1:4:2])
-        _require_owner(ctx, request, scope)
-        props = common.properties(common.body_object(request))
+        scope, name, props = _put_request(ctx, request, "registration assignment")
         definition_id = str(props.get("registrationDefinitionId") or "")
         found = common.get(ctx, definition_id) if definition_id else None
         subscription = "/".join(scope.strip("/").split("/")[:2]).lower()

@@ -1,7 +1,8 @@
 // Choosing Entra groups by name (GET /tenants/{t}/directoryGroups?search=), or by object id when pasted.
 import { html } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { findGroups, groupPath } from './models/directory.js';
+import { useSearchAsTyped } from './search-as-typed.js';
 import { NameOf } from './ui.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -13,26 +14,7 @@ const named = (group) => group.displayName && group.displayName !== group.id;
 export function GroupPicker({ tenantId, value, onChange, label = 'Groups', error, hint }) {
   const id = useRef(`groups-${++pickers}`).current;
   const [text, setText] = useState('');
-  const [found, setFound] = useState([]);
-  const [problem, setProblem] = useState(null);
-  useEffect(() => {
-    let stale = false;
-    const timer = setTimeout(async () => {
-      try {
-        const groups = await findGroups(tenantId, text.trim());
-        if (!stale) {
-          setFound(groups);
-          setProblem(null);
-        }
-      } catch (failure) {
-        if (!stale) setProblem(failure.message);
-      }
-    }, 250); // one look-up when typing pauses, not one per key
-    return () => {
-      stale = true;
-      clearTimeout(timer);
-    };
-  }, [tenantId, text]);
+  const { found, problem } = useSearchAsTyped((wanted) => findGroups(tenantId, wanted), text, [tenantId]);
   const chosen = new Set(value.map((group) => group.id));
   const add = (group) => {
     if (!chosen.has(group.id)) onChange([...value, group]);

@@ -1,9 +1,10 @@
 // Choosing one person or app by name for a tenant's role (GET /tenants/{t}/directoryPrincipals?search=&directory=).
 import { html } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { principalLabel } from './lib/people.js';
 import { words } from './lib/format.js';
 import { findPrincipals } from './models/access.js';
+import { useSearchAsTyped } from './search-as-typed.js';
 
 let pickers = 0;
 
@@ -11,31 +12,7 @@ let pickers = 0;
 export function PrincipalPicker({ tenantId, directory, value, onChange, error }) {
   const id = useRef(`principal-${++pickers}`).current;
   const [text, setText] = useState('');
-  const [found, setFound] = useState([]);
-  const [problem, setProblem] = useState(null);
-  useEffect(() => {
-    const wanted = text.trim();
-    if (!wanted) {
-      setFound([]);
-      return undefined;
-    }
-    let stale = false;
-    const timer = setTimeout(async () => {
-      try {
-        const principals = await findPrincipals(tenantId, directory, wanted);
-        if (!stale) {
-          setFound(principals);
-          setProblem(null);
-        }
-      } catch (failure) {
-        if (!stale) setProblem(failure.message);
-      }
-    }, 250); // one look-up when typing pauses, not one per key
-    return () => {
-      stale = true;
-      clearTimeout(timer);
-    };
-  }, [tenantId, directory, text]);
+  const { found, problem } = useSearchAsTyped((wanted) => findPrincipals(tenantId, directory, wanted), text, [tenantId, directory], { skipEmpty: true });
   const choose = (principal) => {
     onChange(principal);
     setText('');

@@ -10,7 +10,7 @@ import { connectionRows, lastConnected, userAway } from '../lib/cloud-pcs.js';
 import { CLOUD_PC_PROVISIONED } from '../vocabulary.js';
 import { GroupName } from '../groups.js';
 import { dateTime, subnetName, words } from '../lib/format.js';
-import { RegionName } from '../catalog-names.js';
+import { RegionName, SubscriptionName } from '../catalog-names.js';
 import { CloudPcActions } from './cloud-pc-actions.js';
 import { Explanation } from './cloud-pc-explanation.js';
 import { Timeline } from './cloud-pc-timeline.js';
@@ -70,7 +70,7 @@ function Build({ cloudPc }) {
       ['Naming template', html`<code>${b.namingTemplate}</code>`],
       b.adDomainName && ['AD domain', b.adDomainName],
       b.organizationalUnit && ['Organizational unit', b.organizationalUnit],
-      b.subscriptionId && ['Subscription', html`<code>${b.subscriptionId}</code>`],
+      b.subscriptionId && ['Subscription', html`<${SubscriptionName} tenantId=${cloudPc.tenantId} id=${b.subscriptionId} />`],
       b.resourceGroup && ['Resource group', b.resourceGroup],
       b.subnetId && ['Subnet', html`<span title=${b.subnetId}>${subnetName(b.subnetId)}</span>`],
     ]} />`}

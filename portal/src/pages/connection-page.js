@@ -8,7 +8,7 @@ import { HYBRID, JOIN_TYPES, credentialPatch, shortResourceId } from '../lib/con
 import { dateTime, plural, subnetName, time } from '../lib/format.js';
 import { connection as connectionOf, deleteConnection, runHealthChecks, updateConnection } from '../models/connections.js';
 import { useResource } from '../models/resource.js';
-import { RegionName } from '../catalog-names.js';
+import { RegionName, SubscriptionName } from '../catalog-names.js';
 import { CONNECTION_CHECKING } from '../vocabulary.js';
 
 const VERDICT = {
@@ -167,7 +167,7 @@ export function ConnectionPage({ params, query }) {
       <${Details} items=${[
         ['Join type', JOIN_TYPES[connection.connectionType]],
         ['Region', html`<${RegionName} name=${connection.regionName} />`],
-        ['Subscription', html`<code>${connection.subscriptionId}</code>`],
+        ['Subscription', html`<${SubscriptionName} tenantId=${tenantId} id=${connection.subscriptionId} />`],
         ['Resource group', connection.resourceGroupName],
         ['Virtual network', shortResourceId(connection.virtualNetworkId, 1)],
         ['Subnet', connection.subnetId ? html`<span title=${connection.subnetId}>${subnetName(connection.subnetId)}</span>` : '—'],

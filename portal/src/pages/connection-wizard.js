@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { go, href } from '../router.js';
 import { ActionButton, Details, ErrorBanner, Field, Notice, Page } from '../ui.js';
 import { PickOrType } from '../pick-list.js';
-import { RegionName } from '../catalog-names.js';
+import { RegionName, SubscriptionName } from '../catalog-names.js';
 import { RadioGroup, WizardFrame, useWizard } from '../wizard-ui.js';
 import { ENTRA, HYBRID, JOIN_TYPES, connectionBody, shortResourceId } from '../lib/configuration.js';
 import { fail, isLast, next, setValues } from '../lib/wizard.js';
@@ -48,7 +48,7 @@ function SiteStep({ form, sites, chooseSite, tenantId }) {
       options=${[{ value: '', label: 'Choose a site', disabled: true }, ...sites.map((entry) => ({ value: entry.id, label: `${entry.displayName} (${entry.regionName})` }))]} />
     ${site && html`<${Details} items=${[
       ['Region', html`<${RegionName} name=${site.regionName} />`],
-      ['Subscription', html`<code>${site.subscriptionId}</code>`],
+      ['Subscription', html`<${SubscriptionName} tenantId=${site.tenantId} id=${site.subscriptionId} />`],
       ['Resource group', site.resourceGroupName],
       ['Site subnet', site.subnetId ? shortResourceId(site.subnetId) : 'None'],
     ]} />`}
@@ -96,7 +96,7 @@ function ReviewStep({ review, wizard, sites }) {
       ['Name', review.displayName],
       ['Join type', JOIN_TYPES[review.connectionType]],
       ['Site', site ? `${site.displayName} (${review.regionName})` : review.siteId],
-      ['Subscription', html`<code>${review.subscriptionId}</code>`],
+      ['Subscription', html`<${SubscriptionName} tenantId=${site?.tenantId} id=${review.subscriptionId} />`],
       ['Resource group', review.resourceGroupName],
       ['Virtual network', shortResourceId(review.virtualNetworkId, 1)],
       ['Subnet', shortResourceId(review.subnetId, 1)],
