@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from shared.models.policies import AssignRequest, PolicyFields, ProvisioningPolicy
     from shared.models.sites import Site
     from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
+    from shared.ports.stores import SiteStore
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,11 @@ class AccessBackend(Protocol):
         """The Azure roles services other than the app need, and where (the sites', and the `subscriptions` the tenant
         names before any site): each held, not held, or not known yet (the app gets no token in a tenant that has not
         consented, so what only Azure could say is not known then)."""
+        ...
+
+    def note_roles_granted(self, store: SiteStore, sites: list[Site], scopes: set[str], at: datetime) -> None:
+        """Keeps that the one-step grant saw the services hold their roles at `scopes` (lower-cased), where Azure
+        cannot be asked again later (a backend whose app reads them from ARM keeps nothing)."""
         ...
 
     @property

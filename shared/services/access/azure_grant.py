@@ -21,7 +21,7 @@ from shared.catalog.app_access import (
     assignment_condition,
     custom_role_properties,
 )
-from shared.errors import Conflict, ErrorDetail, Forbidden, PreconditionFailed, Unavailable, ValidationFailed
+from shared.errors import Conflict, ErrorDetail, Forbidden, Unavailable, ValidationFailed
 from shared.models.onboarding import AdminSubscription, AzureGrant, AzureGrantRequest, GrantedRole
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
@@ -135,11 +135,11 @@ def _grant_azure_access(
         ) from exc
     granted: list[GrantedRole] = []
     backend = ports.backends.of_tenant(tenant)
+    sites = ports.sites.list_all_sites(tenant.id)
     if backend.app_needs_azure_roles and tenant.azure_access == "lighthouse":
-        granted += delegate(ports, grant, tenant, admin_token, wanted, principal)
+        granted += delegate(ports, grant, tenant, sites, admin_token, wanted, principal)
     elif backend.app_needs_azure_roles:
         granted += grant_custom_role(grant, tenant.entra_tenant_id, admin_token, wanted, principal)
-    sites = ports.sites.list_all_sites(tenant.id)
     checks = backend.service_role_checks(ports, tenant.id, sites, consented=True, subscriptions=wanted)
     given: set[str] = set()  # the scopes where a service now holds its role
     for check in checks:
@@ -154,27 +154,8 @@ def _grant_azure_access(
             continue
         made = grant.assign(admin_token, check.scope, check.role.role_definition_id, holder, None)
         granted.append(_granted(check.role.name, check.scope, check.role.principal_name, made))
-    if not backend.app_needs_azure_roles:  # Windows 365's roles: the app can read none of them back later
-        stamp_windows365_sites(ports, sites, given)
+    backend.note_roles_granted(ports.sites, sites, given, ports.clock())
     return AzureGrant(granted=granted, report=onboarding_report(ports, tenant))
-
-
-def stamp_windows365_sites(ports: AzureGrantPorts, sites: list[Site], given: set[str]) -> None:
-    """Each site whose subscription, group and network Windows 365 now holds its roles at, as the grant saw: the report
-    takes that word until Windows 365's own checks say otherwise (the latest word wins, windows365_roles.py)."""
-    for site in sites:
-        network = site.virtual_network_id or (site.subnet_id or "").split("/subnets/")[0]
-        scopes = {
-            f"/subscriptions/{site.subscription_id}".lower(),
-            resource_group_scope(site.subscription_id, site.resource_group_name).lower(),
-            *([network.lower()] if network else []),
-        }
-        if scopes <= given:
-            stamped = site.model_copy(update={"windows365_roles_granted_date_time": ports.clock()})
-            try:
-                ports.sites.upsert_site(stamped, if_match=site.etag)
-            except PreconditionFailed:  # changed meanwhile: its roles are asked again, as for a new site
-                continue
 
 
 def grant_custom_role(
@@ -201,7 +182,13 @@ def _granted(role: str, scope: str, holder: str, made: bool) -> GrantedRole:
 
 
 def delegate(
-    ports: AzureGrantPorts, grant: AzureGrantPort, tenant: Tenant, admin_token: str, wanted: list[str], principal: str
+    ports: AzureGrantPorts,
+    grant: AzureGrantPort,
+    tenant: Tenant,
+    sites: list[Site],
+    admin_token: str,
+    wanted: list[str],
+    principal: str,
 ) -> list[GrantedRole]:
     """Under Azure Lighthouse: the delegation template's resources put as its deployment would put them (each
     registration definition at its subscription, each assignment at its scope), then, at each site's group, the narrow
@@ -209,9 +196,9 @@ def delegate(
     named = tenant.model_copy(update={"subscription_ids": [*tenant.subscription_ids, *wanted]})
     granted: list[GrantedRole] = []
     for template in delegation_template(ports, ports.access, named).templates:
-        subscription = f"/subscriptions/{template.subscription_id}"
         if template.subscription_id.lower() not in wanted:
             continue
+        subscription = f"/subscriptions/{template.subscription_id}"
         for scope, resource in _resources(subscription, template.template["resources"]):
             resource_id = f"{scope}/providers/{resource['type']}/{resource['name']}"
             grant.put_resource(admin_token, resource_id, resource["apiVersion"], {"properties": resource["properties"]})
@@ -219,7 +206,7 @@ def delegate(
                 name = resource["properties"]["registrationDefinitionName"]
                 granted.append(GrantedRole(role=name, scope=scope, principal_name="the app", outcome="granted"))
     condition = assignment_condition()
-    for site in ports.sites.list_all_sites(tenant.id):
+    for site in sites:
         if site.subscription_id.lower() in wanted:
             scope = resource_group_scope(site.subscription_id, site.resource_group_name)
             made = grant.assign(admin_token, scope, USER_ROLES_ROLE_ID, principal, condition)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from shared.models.sites import Site
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import ServiceRoleCheck
 from shared.ports.service_role_ports import ServiceRolePorts
+from shared.ports.stores import SiteStore
 from shared.services.access import azure_scopes
 from shared.services.backends.azure_cloud_pcs import AzureCloudPcWork
 from shared.services.backends.azure_configuration import AzureConfiguration
@@ -27,6 +29,9 @@ class AzureAccess:
     ) -> list[ServiceRoleCheck]:
         # Start VM on Connect's role is wanted at sites' groups only: a subscription named alone asks nothing of it
         return azure_scopes.asked_of_azure(ports, tenant_id, sites, consented=consented)
+
+    def note_roles_granted(self, store: SiteStore, sites: list[Site], scopes: set[str], at: datetime) -> None:
+        """Nothing to keep: the report reads the services' roles from ARM as the app."""
 
 
 class AzureBackend:

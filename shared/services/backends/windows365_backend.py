@@ -4,14 +4,16 @@ Graph's Cloud PC API."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from shared.models.sites import Site
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import ServiceRoleCheck
 from shared.ports.service_role_ports import ServiceRolePorts
+from shared.ports.stores import SiteStore
 from shared.services.backends.windows365_cloud_pcs import Windows365CloudPcWork
 from shared.services.backends.windows365_configuration import Windows365Configuration
-from shared.services.backends.windows365_roles import windows365_role_checks
+from shared.services.backends.windows365_roles import note_granted_sites, windows365_role_checks
 
 # user settings are Windows 365's (on the azure backend local admin is a policy field)
 USER_SETTING_OPERATIONS = frozenset(
@@ -42,6 +44,9 @@ class Windows365Access:
     ) -> list[ServiceRoleCheck]:
         # Windows 365's own verdicts, consent or not
         return windows365_role_checks(ports, tenant_id, sites, subscriptions)
+
+    def note_roles_granted(self, store: SiteStore, sites: list[Site], scopes: set[str], at: datetime) -> None:
+        note_granted_sites(store, sites, scopes, at)  # no app can read Windows 365's roles back later
 
 
 class Windows365Backend:

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared.catalog.app_access import WINDOWS365_ROLES, ServiceRole
+from shared.errors import PreconditionFailed
 from shared.models.sites import Site
 from shared.ports.backend_facets import ServiceRoleCheck
 from shared.ports.service_role_ports import ServiceRolePorts
+from shared.ports.stores import SiteStore
 from shared.services.access.azure_scopes import connections_of, resource_group_scope
 
 
@@ -73,15 +75,31 @@ def windows365_role_checks(
     # checks a connection when it is made but a failed one again only 6 hours later. Held as of the one-step grant
     # that gave them there (the app can read no role in such a tenant); not known otherwise, until Windows 365 says
     for site in sites:
-        sub, granted = site.subscription_id, site.windows365_roles_granted_date_time
-        network_id = site.virtual_network_id or (site.subnet_id or "").split("/subnets/")[0]
-        for role, scope in (
-            (reader, f"/subscriptions/{sub}"),
-            (interfaces, resource_group_scope(sub, site.resource_group_name)),
-            (network, network_id),
-        ):
-            if scope:
-                said(role, sub, scope, granted, True if granted is not None else None)
+        granted = site.windows365_roles_granted_date_time
+        for role, scope in site_scopes(site):
+            said(role, site.subscription_id, scope, granted, True if granted is not None else None)
     for sub in subscriptions:  # named before any site: Reader there is asked for, not known until Windows 365 says
         said(reader, sub, f"/subscriptions/{sub}", None, None)
     return [word.check() for word in words.values()]
+
+
+def site_scopes(site: Site) -> list[tuple[ServiceRole, str]]:
+    """Where Windows 365 needs each of its roles for the site's connections: its subscription, its resource group
+    (where Windows 365 makes the network interfaces) and its virtual network, when the site names one."""
+    reader, interfaces, network = WINDOWS365_ROLES
+    sub = site.subscription_id
+    network_id = site.virtual_network_id or (site.subnet_id or "").split("/subnets/")[0]
+    found = [(reader, f"/subscriptions/{sub}"), (interfaces, resource_group_scope(sub, site.resource_group_name))]
+    return [*found, (network, network_id)] if network_id else found
+
+
+def note_granted_sites(store: SiteStore, sites: list[Site], scopes: set[str], at: datetime) -> None:
+    """Each site where the one-step grant saw Windows 365 hold all its roles (`scopes`, lower-cased) keeps when: the
+    report's word for them until Windows 365's own checks say otherwise, since the app can read none of them back."""
+    for site in sites:
+        if {scope.lower() for _, scope in site_scopes(site)} <= scopes:
+            stamped = site.model_copy(update={"windows365_roles_granted_date_time": at})
+            try:
+                store.upsert_site(stamped, if_match=site.etag)
+            except PreconditionFailed:  # changed meanwhile: its roles are asked again, as for a new site
+                continue
