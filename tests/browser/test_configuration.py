@@ -118,6 +118,9 @@ def test_a_connection_is_created_in_the_wizard_and_its_health_checks_pass_before
     expect(page.get_by_text("Every check passed: provisioning policies can use this connection.")).to_be_visible()
     expect(page.get_by_label("New AD domain password")).to_have_value("")
     expect(page.locator("body")).not_to_contain_text(PASSWORD)
+    # the subscription by the name Azure lists it under, its id kept for a hover
+    [listed] = owner_api.get(f"{tenant.path}/azureSubscriptions").json()["value"]
+    expect(page.get_by_title(tenant.arm.subscription_id, exact=True)).to_have_text(listed["displayName"])
     tab.shot("every health check passed")
     tab.assert_accessible("a connection")
 

@@ -59,6 +59,8 @@ def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboardi
             "deploys the Azure Lighthouse delegation", timeout=WAIT_MS
         )
         assert owner_api.get(f"/tenants/{tenant_id}").json()["azureAccess"] == "lighthouse"
+        # for a customer whose admin deploys it themselves: nothing named yet, so no template yet
+        expect(page.get_by_role("heading", name="The Azure Lighthouse delegation")).to_have_count(0)
     # the customer's Azure administrator signs in once, picks the subscription by its name, and the app grants itself
     carol = put_in_directory(emulator, entra, "carol")
     give_role(arm, carol, OWNER)
@@ -80,6 +82,11 @@ def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboardi
     )
     expect(page.get_by_role("status").filter(has_text="Ready")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_role("list", name="Subscriptions named")).to_contain_text(listed["displayName"])
+    if way_in == "lighthouse":  # the subscription named: its template and command, each to copy
+        page.get_by_text(f"The template for subscription {arm.subscription_id}").click()
+        expect(
+            page.get_by_role("button", name=f"Copy the command that deploys it in {arm.subscription_id}")
+        ).to_be_visible()
     tab.shot("ready before the first site")
     page.get_by_role("link", name="its sites").click()
 
@@ -156,5 +163,13 @@ def test_an_administrator_who_cannot_grant_is_told_so_with_the_commands_to_copy(
     expect(page.get_by_role("status").filter(has_text="Copied")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("az role definition create --role-definition")
+    # each missing role's own command, without the words around it
+    subscription = f"/subscriptions/{arm.subscription_id}"
+    page.get_by_text("actions missing here").click()
+    page.get_by_role("button", name=f"Copy the command for Cloud PC provisioning at {subscription}").click()
+    assigned = page.evaluate("navigator.clipboard.readText()")
+    assert assigned.startswith("az role assignment create --assignee ") and assigned.endswith(
+        '--condition-version "2.0"'
+    )
     tab.shot("an administrator who cannot grant, and the commands to hand on")
     tab.assert_accessible("onboarding, an administrator who cannot grant")

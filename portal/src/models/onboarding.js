@@ -26,7 +26,7 @@ export const grantAzureAccess = (tenant, token, subscriptionIds) => change(async
   const answer = await request('POST', `${tenantPath(tenant.id)}/onboarding:grantAzureAccess`,
     { body: { subscriptionIds }, headers: adminHeaders(token) });
   return answer.body;
-}, onboarding(tenant.id), tenantList, subscriptions(tenant.id));
+}, onboarding(tenant.id), tenantList, subscriptions(tenant.id), delegationTemplate(tenant.id));
 
 /** The Azure Lighthouse delegation the customer deploys once per subscription: `{managedByTenantId, principalId, templates}`. */
 export const delegationTemplate = (tenantId) => resource(tenantPath(tenantId, 'onboarding', 'delegationTemplate'), get, { idleMs: 300_000 });
