@@ -2,9 +2,11 @@
 service principal there holds the Graph application permissions consented to.
 
 As in Entra: an app with no service principal in a tenant (no admin has consented) gets AADSTS700016 at the token
-endpoint; consent through the admin consent endpoint with `scope=https://graph.microsoft.com/.default` grants
-exactly the application permissions the app's registration requests (its `requiredResourceAccess`), no more
-(https://learn.microsoft.com/entra/identity-platform/v2-admin-consent); a consented app's Graph token carries them
+endpoint; consent through the admin consent endpoint with `scope=https://graph.microsoft.com/.default` grants the
+application permissions the app's registration requests (its `requiredResourceAccess`), no more
+(https://learn.microsoft.com/entra/identity-platform/v2-admin-consent), and keeps those its service principal held
+already: consent adds app role assignments, and one granted otherwise (graph/app_role_assignments.py,
+https://learn.microsoft.com/graph/permissions-grant-via-msgraph) stays. A consented app's Graph token carries them
 in `roles`. A new tenant grants nothing. Azure roles are not consent: they are role assignments (arm/rbac.py).
 
 - `PUT /emulator/applications/{appId}` `{"graphPermissions"?: [...], "redirectUris"?: [...], "displayName"?: str}`:
@@ -18,11 +20,12 @@ in `roles`. A new tenant grants nothing. Azure roles are not consent: they are r
     ("to request app permissions, you must use the /.default value").
   - In a browser (no bearer token): "Microsoft Entra ID requires a tenant administrator to sign in": a sign-in
     page, then the permissions the registration requests, with their descriptions, and Accept or Cancel. Only the
-    tenant's Global Administrator (`administrator_upn`; the emulator models no other directory role) may consent:
-    anyone else of the tenant gets AADSTS90094, a user of another tenant AADSTS50020, an unknown one AADSTS50034,
-    on the sign-in page. Accept redirects with `admin_consent=True&tenant&scope&state` (the doc's "successful
-    response"); Cancel with `error=access_denied&error_subcode=cancel&error_description=AADSTS65004: ...&state`, what
-    Entra sends when the admin declines (the doc shows its error response as `error=permission_denied`).
+    tenant's Global Administrator (`administrator_upn`; the directory roles of the sign-in page's users,
+    directory_roles.py, do not reach this page) may consent: anyone else of the tenant gets AADSTS90094, a user of
+    another tenant AADSTS50020, an unknown one AADSTS50034, on the sign-in page. Accept redirects with
+    `admin_consent=True&tenant&scope&state` (the doc's "successful response"); Cancel with
+    `error=access_denied&error_subcode=cancel&error_description=AADSTS65004: ...&state`, what Entra sends when the
+    admin declines (the doc shows its error response as `error=permission_denied`).
   - With the tenant administrator's token (`POST /emulator/token` stands in for the admin signing in, for scripts):
     consents at once; redirects as Accept does when `redirect_uri` is given, else answers the grant as JSON.
 - `PUT /emulator/tenants/{tid}/apps/{appId}` `{"consented"?: bool, "graphPermissions"?: [...]}`: what an admin
@@ -50,9 +53,12 @@ KIND, APPLICATION = "identity.consent", "identity.application"
 # Windows 365 likewise (app id 0af06dc6-e4b5-4f28-818e-e78e62d137a5), whose principal needs roles in the customer's
 # Azure for an Azure network connection and a custom image upload
 # (https://learn.microsoft.com/windows-365/enterprise/customer-permissions); graph/windows365 checks them.
+# Microsoft Graph itself (app id 00000003-0000-0000-c000-000000000000), the resource whose app roles are the Graph
+# application permissions an app is granted (graph/app_role_assignments.py).
 AZURE_VIRTUAL_DESKTOP_APP_ID = "9cdead84-a844-4324-93f2-b2e6bb768d07"
 WINDOWS_365_APP_ID = "0af06dc6-e4b5-4f28-818e-e78e62d137a5"
-FIRST_PARTY_APPS = (AZURE_VIRTUAL_DESKTOP_APP_ID, WINDOWS_365_APP_ID)
+MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+FIRST_PARTY_APPS = (AZURE_VIRTUAL_DESKTOP_APP_ID, WINDOWS_365_APP_ID, MICROSOFT_GRAPH_APP_ID)
 
 
 def has_service_principal(store: Store, tenant_id: str, app_id: str) -> bool:
@@ -80,6 +86,26 @@ def consent_of(store: Store, tenant_id: str, app_id: str) -> Consent:
     if found is None:
         return Consent()
     return Consent(bool(found["consented"]), tuple(found["graphPermissions"]))
+
+
+def add_graph_permission(store: Store, tenant_id: str, app_id: str, permission: str) -> bool:
+    """Grants the app's service principal in the tenant one more Graph application permission (an app role
+    assignment); False when it held it already (compared ignoring case, as Entra compares permission names)."""
+    now = consent_of(store, tenant_id, app_id)
+    if permission.lower() in (held.lower() for held in now.graph_permissions):
+        return False
+    _save(store, tenant_id, app_id, Consent(now.consented, (*now.graph_permissions, permission)))
+    return True
+
+
+def remove_graph_permission(store: Store, tenant_id: str, app_id: str, permission: str) -> bool:
+    """Takes a Graph application permission off the app's service principal in the tenant; False if it had none."""
+    now = consent_of(store, tenant_id, app_id)
+    kept = tuple(held for held in now.graph_permissions if held.lower() != permission.lower())
+    if kept == now.graph_permissions:
+        return False
+    _save(store, tenant_id, app_id, Consent(now.consented, kept))
+    return True
 
 
 def service_principals(store: Store, tenant_id: str) -> set[str]:
@@ -221,8 +247,19 @@ def register(ctx: Context) -> None:
         return resource if scope.endswith("/.default") and resource in accepted_audiences(ctx) else None
 
     def granted(tenant: str, params: Mapping[str, str]) -> Consent:
-        consent = Consent(True, requested_permissions(ctx.store, params["client_id"]))
-        _save(ctx.store, tenant, params["client_id"], consent)
+        """Consent adds the registration's requested permissions to what the service principal held (granted by an
+        app role assignment, or by an earlier consent), as Entra's consent creates the missing app role assignments
+        and removes none. An app whose consent was revoked (its service principal deleted) held nothing."""
+        app = params["client_id"]
+        held = (
+            consent_of(ctx.store, tenant, app).graph_permissions
+            if has_service_principal(ctx.store, tenant, app)
+            else ()
+        )
+        known = {permission.lower() for permission in held}
+        added = tuple(p for p in requested_permissions(ctx.store, app) if p.lower() not in known)
+        consent = Consent(True, (*held, *dict.fromkeys(added)))
+        _save(ctx.store, tenant, app, consent)
         return consent
 
     def back(params: Mapping[str, str], **answer: str) -> Response:

@@ -100,6 +100,15 @@ class Router:
         return [route.method for route in self.routes if route.cors and route.pattern.match(path)]
 
 
+# the audiences ARM accepts a token for (https://learn.microsoft.com/rest/api/azure/#create-the-request: a token for
+# https://management.azure.com/ or the classic https://management.core.windows.net/)
+ARM_AUDIENCES = (
+    "https://management.azure.com",
+    "https://management.azure.com/",
+    "https://management.core.windows.net/",
+)
+
+
 @dataclass
 class Context:
     """What every API module shares: state, controls, tokens, the clock and the server's own URL."""
@@ -114,15 +123,11 @@ class Context:
     clock: Callable[[], float] = time.time
     background: list[Callable[[], None]] = field(default_factory=list)  # stopped with the server
     grants: dict[str, Grant] = field(default_factory=dict)  # the token endpoint's, by grant_type
-
-
-# the audiences ARM accepts a token for (https://learn.microsoft.com/rest/api/azure/#create-the-request: a token for
-# https://management.azure.com/ or the classic https://management.core.windows.net/)
-ARM_AUDIENCES = (
-    "https://management.azure.com",
-    "https://management.azure.com/",
-    "https://management.core.windows.net/",
-)
+    # per API, the audiences for which it takes a user's token from the sign-in page (the development issuer's) as a
+    # delegated call; an API not named here takes none. Graph adds its own when it registers (graph/__init__.py).
+    user_audiences: dict[str, Callable[[], list[str]]] = field(
+        default_factory=lambda: {"arm": lambda: list(ARM_AUDIENCES)}
+    )
 
 
 def _bearer(headers: dict[str, str]) -> str | None:
@@ -146,10 +151,10 @@ def dispatch(ctx: Context, request: Request) -> Response:
     token = _bearer(request.headers)
     if token is not None:
         request.claims = ctx.tokens.verify(token)
-        if request.claims is None and route.api == "arm":
-            # a user signed in through the sign-in page with ARM's scope (user_impersonation): a delegated token,
-            # which ARM takes for Azure's own audiences only (InvalidAuthenticationTokenAudience otherwise)
-            request.claims = ctx.users.verify(token, list(ARM_AUDIENCES))
+        if request.claims is None and route.api in ctx.user_audiences:
+            # a user signed in through the sign-in page with the API's scope (ARM's user_impersonation, a Graph
+            # permission): a delegated token, which the API takes for its own audiences only
+            request.claims = ctx.users.verify(token, ctx.user_audiences[route.api]())
             request.delegated = request.claims is not None
     if route.auth and request.claims is None:
         challenge = ctx.router.challenges.get(route.api)

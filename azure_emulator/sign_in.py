@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import urlencode, urlsplit
 
-from azure_emulator import sign_in_page
+from azure_emulator import directory_roles, sign_in_page
 from azure_emulator.authorizations import Authorizations, SignedIn
 from azure_emulator.development_issuer import (
     APP_API_AUDIENCE,
@@ -256,11 +256,30 @@ def register(ctx: Context) -> None:
     )
     def put_sign_in_user(request: Request) -> Response:
         """Puts the person the sign-in page signs in as `name` in the tenant's directory (their object id is the one
-        their tokens carry), so that a role can be assigned to them as to any user of the tenant."""
+        their tokens carry), so that a role can be assigned to them as to any user of the tenant; the body's
+        `directoryRoles` (Entra built-in role names, directory_roles.ROLES) are the directory roles they hold there,
+        and a body without it leaves the ones they held."""
         tid, name = request.params["tid"].lower(), request.params["name"]
         if not USER_NAME.fullmatch(name):
             raise ApiError(400, "InvalidRequestContent", f"A user name is {sign_in_page.NAME_RULE}.")
         user_id, upn = user_object_id(name), f"{name}@{USERNAME_DOMAIN}"
+        body = request.json()
+        if not isinstance(body, dict):
+            raise ApiError(400, "InvalidRequestContent", "The body must be a JSON object.")
+        roles = directory_roles.roles_of(ctx.store, tid, user_id)
+        if "directoryRoles" in body:
+            asked = body["directoryRoles"]
+            named = asked if isinstance(asked, list) and all(isinstance(r, str) for r in asked) else None
+            found = directory_roles.canonical(named) if named is not None else None
+            if found is None:
+                raise ApiError(
+                    400,
+                    "InvalidRequestContent",
+                    "'directoryRoles' must be a list of the Entra built-in roles the emulator models: "
+                    + ", ".join(directory_roles.ROLES)
+                    + ".",
+                )
+            roles = found
         user = {
             "id": user_id,
             "displayName": name,
@@ -273,7 +292,8 @@ def register(ctx: Context) -> None:
         with ctx.store.transaction():
             ctx.store.put(UPN, f"{tid}/{upn.lower()}", {"id": user_id})
             ctx.store.put(USER, f"{tid}/{user_id}", user)
-        return Response(200, {"id": user_id, "userPrincipalName": upn})
+            directory_roles.set_roles(ctx.store, tid, user_id, roles)
+        return Response(200, {"id": user_id, "userPrincipalName": upn, "directoryRoles": list(roles)})
 
     ctx.grants["authorization_code"] = authorization_code
     ctx.grants["refresh_token"] = refresh_token

@@ -1,5 +1,5 @@
-"""What every emulated Graph route shares: the version prefix, the token's audience, application permissions,
-throttling, latency, errors."""
+"""What every emulated Graph route shares: the version prefix, the token's audience, application and delegated
+permissions, throttling, latency, errors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from azure_emulator import directory_roles
 from azure_emulator.graph import permissions, throttling
 from azure_emulator.server import ApiError, Context, Handler, Kind, Request, Response
 from azure_emulator.tokens import PUBLIC_GRAPH
@@ -178,14 +179,23 @@ class GraphRoutes:
     def _check_permissions(
         self, request: Request, entry: permissions.Entry, resource: permissions.ResourceOf | None
     ) -> None:
-        """Graph's 403 for an app-only token whose `roles` hold none of the operation's application permissions.
+        """Graph's 403 for a token that holds none of the operation's permissions of its kind.
 
-        Only app-only tokens (`idtyp` app: the client-credentials grant's, a managed identity's) are limited by
-        application permissions. Any other token stands in for the customer's own administrator signed in with
-        delegated rights: what a delegated call may do is the intersection of its scopes and the user's directory
-        roles, which the emulator does not model, and an administrator may do everything it serves.
+        An app-only token (`idtyp` app: the client-credentials grant's, a managed identity's) is limited by the
+        operation's application permissions, in its `roles`. A user's token from the sign-in page (a delegated call)
+        is limited by the operation's delegated permissions, in its `scp`; an operation whose delegated row the data
+        file does not hold refuses it, as the emulator does not guess one. What a delegated call may then do also
+        depends on the user's directory roles, which the operation checks itself where its page names them
+        (`require_directory_role`). Any other token stands in for the customer's own administrator (`POST
+        /emulator/token`), who may do everything the emulator serves.
         """
         claims = request.claims or {}
+        if request.delegated:
+            # https://learn.microsoft.com/graph/permissions-overview: a delegated call needs one of the page's
+            # delegated permissions in the token's scopes; Graph answers as for an app (ERRORS)
+            if entry.delegated is None or not permissions.allowed(entry.delegated, claims.get("scp", "")):
+                raise ApiError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+            return
         if claims.get("idtyp") != "app":
             return
         subject = resource(request) if resource is not None and entry.by_resource else None
@@ -196,6 +206,19 @@ class GraphRoutes:
         )
         if not granted:  # Graph names no permission here; the app looks the operation up in permissions.json itself
             raise ApiError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+
+def require_directory_role(ctx: Context, request: Request, roles: tuple[str, ...]) -> None:
+    """A delegated call's 403 when the signed-in user holds none of `roles` in the tenant (a Global Administrator
+    holds them all): what an operation's page lists as the Microsoft Entra roles a delegated caller needs. Graph's
+    code and message for it are those of a missing permission (Authorization_RequestDenied, "Insufficient privileges
+    to complete the operation."), as Graph answers a delegated call beyond the user's privileges. Apps and the
+    emulator's administrator are not limited by it."""
+    if not request.delegated:
+        return
+    claims = request.claims or {}
+    if not directory_roles.holds_any(ctx.store, str(claims.get("tid") or ""), str(claims.get("oid") or ""), roles):
+        raise ApiError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
 
 def select(

@@ -1,8 +1,8 @@
-"""Which Graph application permissions each emulated operation accepts, from Microsoft's tables in permissions.json.
+"""Which Graph permissions each emulated operation accepts, from Microsoft's tables in permissions.json.
 
-Graph refuses an app-only token whose `roles` hold none of an operation's application permissions with 403
-`Authorization_RequestDenied`, without naming what is missing: a caller (the app) that wants to name it reads
-`required()` from the same data file.
+Graph refuses an app-only token whose `roles` hold none of an operation's application permissions, and a signed-in
+user's token whose `scp` holds none of its delegated ones, with 403 `Authorization_RequestDenied`, without naming
+what is missing: a caller (the app) that wants to name it reads `required()` from the same data file.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class Entry:
     application: tuple[Option, ...] | None  # least privileged first; None: none of its own, or byResource
     by_resource: dict[str, tuple[Option, ...]]
     confirmed: bool
+    delegated: tuple[Option, ...] | None = None  # the Delegated (work or school account) row; None: not read
 
     def options(self, resource: str | None) -> tuple[Option, ...] | None:
         """The ways to be allowed; None when the operation needs no permission of its own.
@@ -57,13 +58,14 @@ def entries() -> dict[str, Entry]:
     data = json.loads(DATA.read_text(encoding="utf-8"))
     found = {}
     for name, raw in data["operations"].items():
-        application = raw.get("application")
+        application, delegated = raw.get("application"), raw.get("delegated")
         found[name] = Entry(
             operation=name,
             doc=raw["doc"],
             application=_options(application) if application is not None else None,
             by_resource={k.lower(): _options(v) for k, v in (raw.get("byResource") or {}).items()},
             confirmed=bool(raw.get("confirmed", True)),
+            delegated=_options(delegated) if delegated is not None else None,
         )
     return found
 
@@ -83,8 +85,11 @@ def required(operation: str, resource: str | None = None) -> list[list[str]]:
 
 
 def allowed(options: tuple[Option, ...] | None, roles: Any) -> bool:
-    """Whether `roles` (a token's claim) holds every permission of at least one option, ignoring case as Entra does."""
+    """Whether `roles` (a token's claim: a list, or `scp`'s space-separated string) holds every permission of at
+    least one option, ignoring case as Entra does."""
     if options is None:
         return True
+    if isinstance(roles, str):
+        roles = roles.split()
     held = {str(role).lower() for role in roles} if isinstance(roles, list) else set()
     return any(all(permission.lower() in held for permission in option) for option in options)
