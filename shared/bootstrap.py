@@ -23,6 +23,7 @@ from shared.cloud.azure.entra_tokens import EntraTokenValidator
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
+from shared.cloud.azure.graph_grants import GraphGrants
 from shared.cloud.azure.graph_licenses import GraphLicenses
 from shared.cloud.azure.graph_people import GraphPeople
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
@@ -319,6 +320,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         policies=admin.policies,
         alerts=alert_store,
         grant=ArmGrants(credentials, settings.arm_endpoint, graph),
+        graph_grant=GraphGrants(settings.graph_endpoint),
     )
     alerts = AlertPorts(
         alerts=alert_store,

@@ -56,6 +56,7 @@ ACCESS: dict[str, Access] = {
     "getTenantDelegationTemplate": READER,  # names no secret: the app's own tenant and principal, and the roles
     "listAdminSubscriptions": ADMINISTRATOR,  # with the customer administrator's own token, for the grant
     "grantAzureAccess": ADMINISTRATOR,
+    "grantGraphPermissions": ADMINISTRATOR,
     "updateTenant": ADMINISTRATOR,
     "previewReclaimRule": READER,
     "deleteTenant": OWNER,

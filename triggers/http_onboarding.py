@@ -15,10 +15,12 @@ from shared.models.onboarding import (
     AzureGrantRequest,
     DelegationTemplates,
     FoundTenant,
+    GraphGrant,
     OnboardingReport,
 )
 from shared.ports.bundles import OnboardingPorts
 from shared.services.access.azure_grant import ADMIN_TOKEN_HEADER, admin_subscriptions, grant_azure_access
+from shared.services.access.graph_grant import ENTRA_ADMIN_TOKEN_HEADER, grant_graph_permissions
 from shared.services.access.lighthouse import delegation_template
 from shared.services.access.onboarding import DOMAIN_NAME as DOMAIN_NAME_RULE
 from shared.services.access.onboarding import MAX_DOMAIN_NAME, ROOTED_DOMAIN_NAME, find_customer, onboarding_report
@@ -37,12 +39,18 @@ DOMAIN_NAME = QueryParam(
     },
     required=True,
 )
-# the customer administrator's own ARM token (user_impersonation) goes in a header of its own, since Authorization
+# an administrator's own token (Azure's or Graph's, delegated) goes in a header of its own, since Authorization
 # carries the caller's token for the app's API
 ADMIN_TOKEN_NOTE = (
     f"The customer's administrator signs in to their Entra tenant with Azure's delegated scope "
     f"(https://management.azure.com/user_impersonation); their access token goes in the `{ADMIN_TOKEN_HEADER}` "
     "header. The app uses it for this request's Azure calls only and never keeps or logs it."
+)
+ENTRA_ADMIN_TOKEN_NOTE = (
+    "An administrator of the customer's Entra tenant (a Privileged Role Administrator or Global Administrator) signs "
+    "in there with Graph's delegated scopes AppRoleAssignment.ReadWrite.All and Application.Read.All; their access "
+    f"token goes in the `{ENTRA_ADMIN_TOKEN_HEADER}` header. The app uses it for this request's Graph calls only and "
+    "never keeps or logs it."
 )
 
 ADMIN_TOKEN = QueryParam(
@@ -52,17 +60,24 @@ ADMIN_TOKEN = QueryParam(
     {"type": "string", "pattern": r"\S"},
     required=True,
 )
+ENTRA_ADMIN_TOKEN = QueryParam(
+    ENTRA_ADMIN_TOKEN_HEADER,
+    "The customer's Entra administrator's Graph access token (AppRoleAssignment.ReadWrite.All and "
+    "Application.Read.All), alone or after `Bearer `.",
+    {"type": "string", "pattern": r"\S"},
+    required=True,
+)
 
 
-def admin_token(req: ApiRequest) -> str:
-    token = (req.raw.headers.get(ADMIN_TOKEN_HEADER) or "").strip()
+def admin_token(req: ApiRequest, header: str = ADMIN_TOKEN_HEADER, what: str = "Azure") -> str:
+    token = (req.raw.headers.get(header) or "").strip()
     token = token[len("Bearer ") :].strip() or token if token.lower().startswith("bearer ") else token
     if not token:
         raise ValidationFailed.of(
             ErrorDetail(
                 "adminTokenMissing",
-                f"Send the customer administrator's Azure access token in the {ADMIN_TOKEN_HEADER} header.",
-                ADMIN_TOKEN_HEADER,
+                f"Send the customer administrator's {what} access token in the {header} header.",
+                header,
             )
         )
     return token
@@ -136,5 +151,22 @@ def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:
     )
     def grant_access(req: ApiRequest) -> AzureGrant:
         return grant_azure_access(ports, req.tenant, admin_token(req), req.body(AzureGrantRequest))
+
+    @routes.post(
+        "tenants/{tenantId}/onboarding:grantGraphPermissions",
+        "grantGraphPermissions",
+        "Grant the app the Graph permissions the tenant uses beyond admin consent's, with its Entra administrator's "
+        "sign-in",
+        description=f"{ENTRA_ADMIN_TOKEN_NOTE} Each Graph permission the onboarding report lists as missing becomes "
+        "an app role assignment of Microsoft Graph to the app's service principal, as the item's command would make "
+        "it; one held already counts as held. 403 cannotGrant when Graph refuses the administrator; 409 consentFirst "
+        "before admin consent.",
+        response=GraphGrant,
+        review=False,
+        headers=(ENTRA_ADMIN_TOKEN,),
+    )
+    def grant_graph(req: ApiRequest) -> GraphGrant:
+        token = admin_token(req, ENTRA_ADMIN_TOKEN_HEADER, "Microsoft Graph")
+        return grant_graph_permissions(ports, req.tenant, token)
 
     return bp

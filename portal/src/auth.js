@@ -5,12 +5,17 @@ let manager = null;
 let current = null;
 let settings = null;
 
-// The customer's Azure administrator, signed in once for the one-step grant (pages/onboarding.js): their ARM token is
-// kept in this page's memory only, never in storage, and forgotten once the grant is done or the page reloads.
-const AZURE_SCOPE = 'https://management.azure.com/user_impersonation';
+// A customer's administrator, signed in once for a one-step grant (pages/onboarding.js): for `azure`, the Azure
+// administrator with ARM's delegated scope; for `entra`, the Entra administrator with Graph's scopes that grant the
+// app its permissions. Their token is kept in this page's memory only, never in storage, and forgotten once the grant
+// is done or the page reloads.
+const ADMIN_SCOPES = {
+  azure: 'https://management.azure.com/user_impersonation',
+  entra: 'https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All https://graph.microsoft.com/Application.Read.All',
+};
 const GRANT = 'grant.'; // the prefix of the grant sign-in's state in session storage, apart from the portal's own
 const grantStates = new WebStorageStateStore({ store: window.sessionStorage, prefix: GRANT });
-let adminGrant = null; // {tenantId, token, name, expiresAt} or {tenantId, error}
+let adminGrant = null; // {tenantId, purpose, token, name, expiresAt} or {tenantId, purpose, error}
 
 function redirectUri() {
   return `${location.origin}${location.pathname}`;
@@ -49,14 +54,14 @@ export async function startSignIn(config) {
   return current;
 }
 
-/** The customer's Azure authority for the grant: the portal's own Entra host, in the customer's tenant. */
-function grantManager(entraTenantId) {
+/** The customer's authority for a grant: the portal's own Entra host, in the customer's tenant. */
+function grantManager(entraTenantId, purpose) {
   return new UserManager({
     authority: `${new URL(settings.authority).origin}/${entraTenantId}/v2.0`,
     client_id: settings.clientId,
     redirect_uri: redirectUri(),
     response_type: 'code',
-    scope: `openid profile ${AZURE_SCOPE}`,
+    scope: `openid profile ${ADMIN_SCOPES[purpose]}`,
     loadUserInfo: false,
     automaticSilentRenew: false,
     userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
@@ -64,29 +69,30 @@ function grantManager(entraTenantId) {
   });
 }
 
-/** The customer's Azure administrator signs in to their own tenant, for Azure, and comes back to this page. */
-export function adminSignIn(tenantId, entraTenantId) {
+/** A customer's administrator signs in to their own tenant, for Azure (`azure`) or for Graph's grants (`entra`), and
+ * comes back to this page. */
+export function adminSignIn(tenantId, entraTenantId, purpose = 'azure') {
   // where to come back to, whatever the answer: not secret, and gone once back
-  window.sessionStorage.setItem(`${GRANT}return`, JSON.stringify({ entraTenantId, tenantId, hash: location.hash }));
-  return grantManager(entraTenantId).signinRedirect({ prompt: 'select_account' });
+  window.sessionStorage.setItem(`${GRANT}return`, JSON.stringify({ entraTenantId, tenantId, purpose, hash: location.hash }));
+  return grantManager(entraTenantId, purpose).signinRedirect({ prompt: 'select_account' });
 }
 
 async function finishAdminSignIn() {
-  const { entraTenantId, tenantId, hash } = JSON.parse(window.sessionStorage.getItem(`${GRANT}return`) || '{}');
+  const { entraTenantId, tenantId, purpose, hash } = JSON.parse(window.sessionStorage.getItem(`${GRANT}return`) || '{}');
   window.sessionStorage.removeItem(`${GRANT}return`);
   try {
-    const user = await grantManager(entraTenantId).signinRedirectCallback();
+    const user = await grantManager(entraTenantId, purpose).signinRedirectCallback();
     const name = user.profile?.name || user.profile?.preferred_username || 'the administrator';
-    adminGrant = { tenantId, token: user.access_token, name, expiresAt: user.expires_at };
+    adminGrant = { tenantId, purpose, token: user.access_token, name, expiresAt: user.expires_at };
   } catch (error) {
-    adminGrant = { tenantId, error: (error?.error_description || error?.message || String(error)).replace(/^AADSTS\d+:\s*/, '') };
+    adminGrant = { tenantId, purpose, error: (error?.error_description || error?.message || String(error)).replace(/^AADSTS\d+:\s*/, '') };
   }
   history.replaceState(null, '', `${location.pathname}${hash || '#/'}`);
 }
 
-/** The administrator's sign-in for this tenant while it lasts: `{token, name}`, `{error}`, or null. */
-export function adminGrantFor(tenantId) {
-  if (!adminGrant || adminGrant.tenantId !== tenantId) return null;
+/** The administrator's sign-in for this tenant and purpose while it lasts: `{token, name}`, `{error}`, or null. */
+export function adminGrantFor(tenantId, purpose = 'azure') {
+  if (!adminGrant || adminGrant.tenantId !== tenantId || adminGrant.purpose !== purpose) return null;
   if (adminGrant.expiresAt && adminGrant.expiresAt * 1000 <= Date.now()) return null;
   return adminGrant;
 }

@@ -1,5 +1,6 @@
 """What the app needs of Microsoft Graph in a customer's tenant: its application permissions, each with its reason and
-the calls it is held for; app_access.py lists the Azure side, and both are read by the onboarding report."""
+the calls it is held for, and how each is granted; app_access.py lists the Azure side, and both are read by the
+onboarding report."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from shared.models.tenants import BackendName
 
 BOTH: tuple[BackendName, ...] = ("azure", "windows365")
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"  # Microsoft Graph's application, in every tenant
 EMAIL = "email"  # the tenant's alerts (or its reclaim notices) are e-mailed from a mailbox of its own
 RECLAIM = "reclaim"  # the tenant's reclaim rule is on: a freed license goes to the next user in line
 
@@ -141,6 +143,29 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
         (),
     ),
 )
+
+
+def consent_permissions() -> tuple[GraphPermission, ...]:
+    """What the app's registration requests, so what Entra's admin consent page asks of every customer: only what
+    every tenant needs, whatever its backend and use. Admin consent grants all a registration requests and cannot be
+    narrowed per tenant (https://learn.microsoft.com/entra/identity-platform/v2-admin-consent), so each of the others
+    is granted only where it is used, as an app role assignment (app_role_command)."""
+    return tuple(p for p in GRAPH_PERMISSIONS if p.backends == BOTH and p.only_for is None)
+
+
+def app_role_command(permission: str, app_client_id: str) -> str:
+    """The Azure CLI command by which an administrator of a customer's tenant grants the app one application
+    permission of Graph there, as an app role assignment to its service principal
+    (https://learn.microsoft.com/graph/permissions-grant-via-msgraph), Graph's principal and role looked up by name."""
+    graph = f"az ad sp show --id {GRAPH_APP_ID}"
+    body = r"{\"principalId\": \"$app\", \"resourceId\": \"$graph\", \"appRoleId\": \"$role\"}"
+    return (
+        f"graph=$({graph} --query id -o tsv) && "
+        f"role=$({graph} --query \"appRoles[?value=='{permission}'].id\" -o tsv) && "
+        f"app=$(az ad sp show --id {app_client_id} --query id -o tsv) && "
+        'az rest --method POST --url "https://graph.microsoft.com/v1.0/servicePrincipals/$graph/appRoleAssignedTo" '
+        f'--body "{body}"'
+    )
 
 
 def own_tenant_permissions() -> tuple[GraphPermission, ...]:

@@ -20,6 +20,9 @@ class OnboardingItem(ApiModel):
     status: Literal["present", "missing", "unknown"]
     reason: str = Field(description="What the app does with it.")
     fix: str | None = Field(default=None, description="What to do when it is missing.")
+    command: str | None = Field(
+        default=None, description="When it is missing, the one command (Azure CLI) that grants it, to copy and run."
+    )
     missing_actions: list[str] = Field(
         default_factory=list, description="For an Azure role: the actions the app's roles lack at the scope."
     )
@@ -116,6 +119,20 @@ class GrantedRole(ApiModel):
     scope: str
     principal_name: str = Field(description="Who holds it: the app, or one of Microsoft's services.")
     outcome: Literal["granted", "alreadyHeld"]
+
+
+class GrantedPermission(ApiModel):
+    """One Graph application permission the grant gave the app, or found it held already."""
+
+    permission: str
+    outcome: Literal["granted", "alreadyHeld"]
+
+
+class GraphGrant(ApiModel):
+    """What a grant with the customer's Entra administrator's sign-in did, and the onboarding report after it."""
+
+    granted: list[GrantedPermission]
+    report: OnboardingReport
 
 
 class AzureGrant(ApiModel):

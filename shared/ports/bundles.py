@@ -22,6 +22,7 @@ from shared.ports.costs import PowerRecordStore, PriceStore, RetailPrices
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
 from shared.ports.directory import Directory, LicenseAssignment, TenantWatch
+from shared.ports.graph_grant import GraphGrant
 from shared.ports.image_building import ImageBuilding
 from shared.ports.people import People
 from shared.ports.queues import AlertEvaluationQueue, EventPublisher, TimerWorkQueue
@@ -74,6 +75,7 @@ class OnboardingPorts:
     policies: PolicyStore | None = None  # policies with power rules: their sites need Start VM on Connect's role
     alerts: AlertStore | None = None  # a rule that e-mails asks for Mail.Send
     grant: AzureGrant | None = None  # the one-step grant with the customer administrator's sign-in
+    graph_grant: GraphGrant | None = None  # the same, of Graph permissions, with the Entra administrator's
     clock: Callable[[], datetime] = utc_now  # when the grant gave Windows 365 its roles at a site
 
 

@@ -1,5 +1,6 @@
 """A new admin's first customer in the portal, with no id typed: found by its domain name, its admin consenting on
-Entra's pages, its Azure administrator signing in once to pick the subscription by name and grant the app its role
+Entra's pages to what the checklist names, its Entra administrator granting the Graph permissions this tenant uses
+beyond those, its Azure administrator signing in once to pick the subscription by name and grant the app its role
 there, and its first site made by picking the subscription and resource group. One who cannot grant is told so, with
 the commands to hand on."""
 
@@ -49,8 +50,23 @@ def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboardi
     tenant_id = page.url.split("/tenants/", 1)[1].split("/", 1)[0]
     assert owner_api.get(f"/tenants/{tenant_id}").json()["entraTenantId"] == entra  # no tenant id typed
 
-    # the customer's admin consents on Entra's pages, and comes back here: Azure is then what is missing
-    consent(tab, entra)
+    # the checklist names what Entra's consent page will ask, and the consent page asks for nothing else
+    expect(page.get_by_role("cell", name="Admin consent")).to_be_visible(timeout=WAIT_MS)
+    named = set(page.get_by_role("table", name="Checklist").locator("tbody tr strong").all_inner_texts())
+    asked = consent(tab, entra)
+    assert asked and set(asked) <= named, (asked, named)
+    # beyond consent's, this tenant's own Graph permissions: its Entra administrator grants them in one step
+    put_in_directory(emulator, entra, "erin", ["Privileged Role Administrator"])
+    graph = page.get_by_role("region", name="Grant the Graph permissions in one step")
+    expect(graph).to_contain_text("Device.ReadWrite.All", timeout=WAIT_MS)
+    admin_grant_sign_in(tab, "erin", "Sign in as the customer's Entra administrator")
+    expect(graph).to_contain_text("Signed in as erin", timeout=WAIT_MS)
+    tab.shot(f"the customer's Entra administrator grants the Graph permissions ({way_in})")
+    graph.get_by_role("button", name="Grant the app its Graph permissions").click()
+    expect(page.get_by_role("status").filter(has_text="Granted with erin's sign-in")).to_contain_text(
+        "Device.ReadWrite.All granted", timeout=WAIT_MS
+    )
+    expect(graph).to_have_count(0, timeout=WAIT_MS)  # nothing of Graph's missing any more
     expect(page.get_by_role("cell", name="Azure subscription")).to_be_visible(timeout=WAIT_MS)
     tab.assert_accessible("onboarding, consented, no subscription yet")
     if way_in == "lighthouse":
@@ -109,26 +125,30 @@ def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboardi
     tab.assert_accessible("sites, the first site")
 
 
-def consent(tab: Any, entra: str) -> None:
-    """The customer's admin consents on Entra's pages from the onboarding page, and comes back to it."""
+def consent(tab: Any, entra: str) -> list[str]:
+    """The customer's admin consents on Entra's pages from the onboarding page, and comes back to it: the permissions
+    the consent page asked for."""
     page = tab.page
     page.get_by_role("link", name="the admin consent page").click()
     expect(page.get_by_role("heading", name="Sign in to your organization", level=1)).to_be_visible()
     page.get_by_label("Email or user principal name").fill(administrator_upn(entra))
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("heading", name="Permissions requested", level=1)).to_be_visible()
+    asked: list[str] = page.get_by_role("list", name="Permissions requested").locator("code").all_inner_texts()
     tab.shot("the customer's admin asked to consent")
     page.get_by_role("button", name="Accept").click()
     expect(page.get_by_role("heading", name="Onboarding", level=1)).to_be_visible()
     expect(
         page.get_by_role("status").filter(has_text="Consent granted by the customer's administrator.")
     ).to_be_visible()
+    return asked
 
 
-def admin_grant_sign_in(tab: Any, name: str) -> None:
-    """From the onboarding page, the customer's Azure administrator signs in on their tenant's sign-in page."""
+def admin_grant_sign_in(tab: Any, name: str, button: str = "Sign in as the customer's Azure administrator") -> None:
+    """From the onboarding page, the customer's Azure (or Entra) administrator signs in on their tenant's sign-in
+    page."""
     page = tab.page
-    page.get_by_role("button", name="Sign in as the customer's Azure administrator").click()
+    page.get_by_role("button", name=button).click()
     expect(page.get_by_role("heading", name="Sign in to the Azure emulator", level=1)).to_be_visible(timeout=WAIT_MS)
     page.get_by_label("User name").fill(name)
     page.get_by_role("button", name="Sign in", exact=True).click()

@@ -15,15 +15,24 @@ from tests.utils.api_client import ApiClient
 from tests.utils.arm_admin import ArmAdmin
 
 ARM_SCOPE = "https://management.azure.com/user_impersonation"
+# what the portal asks of the customer's Entra administrator, to grant the app its Graph permissions (auth.js)
+GRAPH_GRANT_SCOPE = (
+    "https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All https://graph.microsoft.com/Application.Read.All"
+)
 REDIRECT_URI = "http://127.0.0.1:9/portal/"  # never reached: the code is read off the redirect
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 
 
-def put_in_directory(emulator: EmulatorProcess, entra_id: str, name: str) -> str:
-    """The person the sign-in page signs in as `name`, made a user of the tenant: their object id."""
-    reply = emulator.session().put(f"{emulator.base_url}/emulator/tenants/{entra_id}/signInUsers/{name}", timeout=30)
+def put_in_directory(
+    emulator: EmulatorProcess, entra_id: str, name: str, directory_roles: list[str] | None = None
+) -> str:
+    """The person the sign-in page signs in as `name`, made a user of the tenant (holding these Entra directory
+    roles, when given): their object id."""
+    body = {"directoryRoles": directory_roles} if directory_roles is not None else None
+    url = f"{emulator.base_url}/emulator/tenants/{entra_id}/signInUsers/{name}"
+    reply = emulator.session().put(url, json=body, timeout=30)
     assert reply.status_code == 200, reply.text
     return str(reply.json()["id"])
 

@@ -1,5 +1,6 @@
-"""What a customer's administrator does with the app's onboarding report: admin consent, then the custom role and
-its assignments, sent over REST as `az role definition create` and `az role assignment create` send them.
+"""What a customer's administrator does with the app's onboarding report: admin consent, each further Graph
+permission's command, then the custom role and its assignments, sent over REST as `az rest`, `az role definition
+create` and `az role assignment create` send them.
 
 Against `make run`: `.venv/bin/python -m tests.utils.onboarding <tenant id>` (the documentation's walk-through does).
 """
@@ -16,7 +17,7 @@ from urllib.parse import urlencode
 
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from shared.catalog.app_access import SERVICE_ROLES, WINDOWS365_ROLES, assignment_condition, custom_role
-from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
+from shared.catalog.graph_permissions import GRAPH_APP_ID, GRAPH_PERMISSIONS
 from tests.utils.api_client import ApiClient
 from tests.utils.arm_admin import API, emulator_token
 
@@ -54,13 +55,10 @@ def apply_fixes(
 
     if any(item["kind"] == "consent" and item["status"] == "missing" for item in found["items"]):
         found = consent()
-    wanted = [item["name"] for item in found["items"] if item["kind"] == "graphPermission"]
-    if fix_graph and any(item["kind"] == "graphPermission" and item["status"] == "missing" for item in found["items"]):
-        # the fix: the provider adds the permission to the app's registration, the admin consents again
-        registration = f"{emulator.base_url}/emulator/applications/{api_client_id(found)}"
-        reply = session.put(registration, json={"graphPermissions": wanted}, timeout=30)
-        assert reply.status_code == 200, reply.text
-        found = consent()
+    missing = [i["name"] for i in found["items"] if i["kind"] == "graphPermission" and i["status"] == "missing"]
+    if fix_graph and missing:  # the fix: the admin runs each one's command
+        grant_app_roles(emulator, graph_token, missing)
+        found = report(api, tenant_path)
     for item in [i for i in found["items"] if i["kind"] == "azureRole" and i["status"] == "missing"]:
         service = SERVICE_ROLES_BY_NAME.get(item["name"])
         if service is not None and item["reason"].startswith(f"for {service.principal_name},"):
@@ -107,20 +105,46 @@ def main() -> int:
     return 0 if found["ready"] else 1
 
 
-def grant_app(emulator: EmulatorProcess, entra_id: str, subscription_id: str | None = None) -> None:
-    """A tenant onboarded without the app's API (for adapter tests): the app's registration asks for its Graph
-    permissions, the tenant's admin consents, and with a subscription the custom role is assigned there, with its
-    condition, as the onboarding report would have the admin do."""
-    session = emulator.session()
-    wanted = {"graphPermissions": [permission.name for permission in GRAPH_PERMISSIONS]}
-    reply = session.put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=wanted, timeout=30)
+def grant_app_roles(emulator: EmulatorProcess, graph_token: str, names: list[str]) -> None:
+    """The tenant's administrator grants the app these Graph permissions as each one's command does
+    (graph_permissions.app_role_command): an app role assignment of Microsoft Graph to the app's service principal."""
+    session, headers = emulator.session(), {"Authorization": f"Bearer {graph_token}"}
+    base = f"{emulator.base_url}/graph/v1.0"
+    reply = session.get(f"{base}/servicePrincipals(appId='{GRAPH_APP_ID}')", headers=headers, timeout=30)
     assert reply.status_code == 200, reply.text
+    graph = reply.json()
+    roles = {role["value"]: role["id"] for role in graph["appRoles"]}
+    query = {"$filter": f"appId eq '{APP_CLIENT_ID}'"}
+    reply = session.get(f"{base}/servicePrincipals", params=query, headers=headers, timeout=30)
+    assert reply.status_code == 200, reply.text
+    [app] = reply.json()["value"]
+    for name in names:
+        body = {"principalId": app["id"], "resourceId": graph["id"], "appRoleId": roles[name]}
+        reply = session.post(
+            f"{base}/servicePrincipals/{graph['id']}/appRoleAssignedTo", json=body, headers=headers, timeout=30
+        )
+        assert reply.status_code == 201 or "already exists" in reply.text, reply.text
+
+
+def grant_app(emulator: EmulatorProcess, entra_id: str, subscription_id: str | None = None) -> None:
+    """A tenant onboarded without the app's API (for adapter tests): the tenant's admin consents and grants the app
+    every other Graph permission a customer may grant, and with a subscription the custom role is assigned there,
+    with its condition, as the onboarding report would have the admin do."""
+    session = emulator.session()
     arm_token, _ = emulator_token(emulator, entra_id)
     graph_token, _ = emulator_token(emulator, entra_id, GRAPH)
     query = urlencode({"client_id": APP_CLIENT_ID, "scope": f"{emulator.base_url}/graph/.default"})
     reply = session.get(
         f"{emulator.base_url}/{entra_id}/v2.0/adminconsent?{query}",
         headers={"Authorization": f"Bearer {graph_token}"},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    # and the rest, at once, as in Entra's Enterprise applications (the commands, one by one, are apply_fixes')
+    every = sorted({*reply.json()["graphPermissions"], *(p.name for p in GRAPH_PERMISSIONS if p.backends)})
+    reply = session.put(
+        f"{emulator.base_url}/emulator/tenants/{entra_id}/apps/{APP_CLIENT_ID}",
+        json={"graphPermissions": every},
         timeout=30,
     )
     assert reply.status_code == 200, reply.text

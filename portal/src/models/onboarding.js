@@ -10,8 +10,15 @@ export const consentOutcome = signal(null);
 
 export const onboarding = (tenantId) => resource(tenantPath(tenantId, 'onboarding'), get, { idleMs: 60_000 });
 
-// the customer administrator's own Azure token goes in a header of its own, for that request only (auth.js keeps it)
+// the customer administrator's own Azure or Graph token goes in a header of its own, for that request only (auth.js
+// keeps it)
 const adminHeaders = (token) => ({ 'X-Azure-Admin-Token': token });
+const entraAdminHeaders = (token) => ({ 'X-Entra-Admin-Token': token });
+
+/** Grants the app, with the Entra administrator's sign-in, every Graph permission the checklist lists as missing:
+ * `{granted, report}`. */
+export const grantGraphPermissions = (tenantId, token) => change(async () => (await request('POST',
+  `${tenantPath(tenantId)}/onboarding:grantGraphPermissions`, { headers: entraAdminHeaders(token) })).body, onboarding(tenantId));
 
 /** The subscriptions the signed-in administrator sees, by name, each with `canGrant`. */
 export const adminSubscriptions = async (tenantId, token) => (await request('GET',

@@ -7,30 +7,25 @@ import { adminGrantFor, adminSignIn, forgetAdminGrant } from '../auth.js';
 import { href, page } from '../router.js';
 import { ActionButton, AsOf, CopyButton, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, useForm } from '../ui.js';
 import { dateTime, forReaders } from '../lib/format.js';
-import { adminSubscriptions, consentOutcome, delegationTemplate, grantAzureAccess, onboarding, setAzureAccess } from '../models/onboarding.js';
+import { adminSubscriptions, consentOutcome, delegationTemplate, grantAzureAccess, grantGraphPermissions, onboarding, setAzureAccess } from '../models/onboarding.js';
 import { useResource } from '../models/resource.js';
 import { subscriptions } from '../models/sites.js';
 import { setSubscriptions, tenantList } from '../models/tenants.js';
 
 const KINDS = { link: 'Link', consent: 'Consent', graphPermission: 'Microsoft Graph permission', azureRole: 'Azure role' };
 
-// an Azure role's fix names every missing action and the commands: folded, with the count as its summary
+// a missing item's fix, in words or with its one command; an Azure role's names every missing action: folded, with the
+// count as its summary
 function fixOf(item) {
   if (!item.fix) return html`<span class="muted">—</span>`;
   if (item.kind === 'link') return item.fix; // words, not a command
   const actions = item.missingActions?.length || 0;
-  const copy = item.kind === 'azureRole' && html` <${CopyButton} text=${commandOf(item.fix)} label=${`Copy the command for ${item.name} at ${item.scope}`} />`;
-  if (!actions) return html`<code class="fix">${item.fix}</code>${copy}`;
+  const where = item.scope ? ` at ${item.scope}` : '';
+  const copy = item.command && html` <${CopyButton} text=${item.command} label=${`Copy the command for ${item.name}${where}`} />`;
+  const command = item.command && item.kind === 'graphPermission' && html`<br /><code class="fix">${item.command}</code>`;
+  if (!actions) return html`<code class="fix">${item.fix}</code>${command}${copy}`;
   return html`<details><summary>${actions} ${actions === 1 ? 'action' : 'actions'} missing here: how to grant ${actions === 1 ? 'it' : 'them'}</summary>
     <code class="fix">${item.fix}</code>${copy}</details>`;
-}
-
-// an Azure role's fix is words around one `az` command: the command alone is what goes to the clipboard
-function commandOf(fix) {
-  const start = fix.indexOf('az role assignment create');
-  if (start < 0) return fix;
-  const end = fix.indexOf(' (', fix.lastIndexOf('--'));
-  return fix.slice(start, end < 0 ? undefined : end);
 }
 
 const ALTERNATIVE_COLUMNS = [
@@ -98,8 +93,7 @@ const SUBSCRIPTION_COLUMNS = [
 const grantOutcome = signal(null);
 
 function Granted({ outcome }) {
-  const said = outcome.granted.map((g) => `${g.role} ${g.outcome === 'granted' ? 'given to' : 'already held by'} ${g.principalName} on ${g.where}`);
-  return html`<${Notice} kind="success">Granted with ${outcome.name}'s sign-in, which the portal has now forgotten: ${said.join('; ')}.</${Notice}>`;
+  return html`<${Notice} kind="success">Granted with ${outcome.name}'s sign-in, which the portal has now forgotten: ${outcome.said.join('; ')}.</${Notice}>`;
 }
 
 // The customer's Azure administrator signs in once, here, and the app grants itself what the checklist asks with that
@@ -128,7 +122,8 @@ function GrantInOneStep({ tenantId, report }) {
       const names = Object.fromEntries((seen || []).map((s) => [`/subscriptions/${s.subscriptionId}`.toLowerCase(), s.displayName]));
       const where = (scope) => names[scope.toLowerCase()] || scope.split('/').pop();
       forgetAdminGrant();
-      grantOutcome.value = { tenantId, name: signedIn.name, granted: answer.granted.map((g) => ({ ...g, where: where(g.scope) })) };
+      const said = answer.granted.map((g) => `${g.role} ${g.outcome === 'granted' ? 'given to' : 'already held by'} ${g.principalName} on ${where(g.scope)}`);
+      grantOutcome.value = { tenantId, name: signedIn.name, said };
     } catch (error) {
       setFailure(error);
     }
@@ -155,6 +150,40 @@ function GrantInOneStep({ tenantId, report }) {
         Administrator on ${others.map((s) => s.displayName).join(', ')}, so the app cannot grant there with this sign-in.
         Ask someone who does to sign in here, or to run the commands below, each with its copy button.</${Notice}>`}
       ${signIn}`}
+  </section>`;
+}
+
+// The customer's Entra administrator signs in once, here, and the app is granted the Graph permissions the checklist
+// lists as missing (those admin consent does not give every tenant): their token is forgotten once the grant is done.
+function GrantGraphPermissions({ tenantId, report }) {
+  const signedIn = adminGrantFor(tenantId, 'entra');
+  const [failure, setFailure] = useState(null);
+  if (!can('grantGraphPermissions', tenantId)) return null;
+  const wanted = report.items.filter((item) => item.kind === 'graphPermission' && item.status === 'missing').map((item) => item.name);
+  const grant = async () => {
+    setFailure(null);
+    try {
+      const answer = await grantGraphPermissions(tenantId, signedIn.token);
+      forgetAdminGrant();
+      const said = answer.granted.map((g) => `${g.permission} ${g.outcome === 'granted' ? 'granted' : 'already held'}`);
+      grantOutcome.value = { tenantId, name: signedIn.name, said };
+    } catch (error) {
+      setFailure(error);
+    }
+  };
+  const token = signedIn?.token;
+  const signIn = html`<${ActionButton} kind=${token ? 'secondary' : 'primary'} onClick=${() => adminSignIn(tenantId, report.entraTenantId, 'entra')}
+    busyLabel="Opening the sign-in…">${token ? 'Sign in as someone else' : "Sign in as the customer's Entra administrator"}</${ActionButton}>`;
+  return html`<section class="card" aria-labelledby="grant-graph">
+    <h2 id="grant-graph">Grant the Graph permissions in one step</h2>
+    <p>Admin consent gives every tenant the same few permissions; this tenant also uses ${wanted.join(', ')}. An
+      administrator of the customer's Entra tenant (a Privileged Role Administrator or Global Administrator) signs in
+      here once, and the app is granted these alone. Their sign-in is used for that, and the portal forgets it then.</p>
+    ${signedIn?.error && html`<${Notice} kind="warning">The administrator's sign-in did not complete: ${signedIn.error}</${Notice}>`}
+    <${ErrorBanner} error=${failure} title="Not granted" />
+    ${token && html`<p>Signed in as <strong>${signedIn.name}</strong>.</p>
+      <${ActionButton} kind="primary" onClick=${grant} busyLabel="Granting…">Grant the app its Graph permissions</${ActionButton}> `}
+    ${signIn}
   </section>`;
 }
 
@@ -222,6 +251,7 @@ function whereOf(scope, names) {
 
 // what the one-step grant gives: a role in Azure, or the first subscription to hold one
 const inAzure = (item) => item.status !== 'present' && (item.kind === 'azureRole' || item.name === 'Azure subscription');
+const inGraph = (item) => item.status === 'missing' && item.kind === 'graphPermission';
 
 function Onboarding({ params }) {
   const { tenantId } = params;
@@ -251,6 +281,7 @@ function Onboarding({ params }) {
       : html`<${Notice} kind="warning">${missing} ${missing === 1 ? 'item needs' : 'items need'} the customer's admin.${noConsent && report.adminConsentUrl
         ? html` Their admin consents in one step at <a href=${report.adminConsentUrl}>the admin consent page</a>, and come back here.` : null}</${Notice}>`)}
     ${report?.entraTenantId && tenant && backendOf(tenantId) !== 'windows365' && html`<${AccessChoice} tenant=${tenant} />`}
+    ${report && !noConsent && report.items.some(inGraph) && html`<${GrantGraphPermissions} tenantId=${tenantId} report=${report} />`}
     ${report && !report.ready && !noConsent && report.items.some(inAzure) && html`<${GrantInOneStep} tenantId=${tenantId} report=${report} />`}
     <${DataTable} caption="Checklist" columns=${columns} rows=${report?.items} rowKey=${(item) => `${item.kind}/${item.name}/${item.scope || ''}`} />
     ${report?.entraTenantId && html`<${Subscriptions} tenantId=${tenantId} />`}

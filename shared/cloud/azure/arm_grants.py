@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
-from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceExistsError
 from azure.core.rest import HttpRequest
 from azure.mgmt.authorization import AuthorizationManagementClient
@@ -21,7 +20,7 @@ from azure.mgmt.compute import ComputeManagementClient
 
 from shared.cloud.azure.arm_inventory import SUBSCRIPTIONS_API
 from shared.cloud.azure.arm_network_checks import permissions_allow
-from shared.cloud.azure.credentials import AzureCredentials, token_claims
+from shared.cloud.azure.credentials import AzureCredentials, GivenToken, token_claims
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.tenant_access import PERMISSIONS_API
 from shared.cloud.azure.transport import ARM_PATIENCE, http_transport
@@ -30,16 +29,6 @@ from shared.ports.cloud_errors import CloudError
 
 ARM_SCOPE = "https://management.azure.com/.default"
 STEP = "grantAzureAccess"
-
-
-class _GivenToken:
-    """A TokenCredential over one token the caller holds: what it was given, whatever is asked."""
-
-    def __init__(self, token: str) -> None:
-        self._token = AccessToken(token, int(token_claims(token).get("exp") or 0))
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return self._token
 
 
 class ArmGrants:
@@ -54,7 +43,7 @@ class ArmGrants:
         """A client of `kind` around the administrator's token, closed when done (`kind` ComputeManagementClient for
         raw reads: the multi-API authorization client sends no raw request); ARM's refusals as CloudErrors."""
         try:
-            credential = _GivenToken(admin_token)
+            credential = GivenToken(admin_token)
         except (ValueError, IndexError, TypeError) as exc:  # not a JWT at all
             raise CloudError(STEP, ADMIN_TOKEN_REFUSED, "The administrator's token is not a token.") from exc
         client = kind(credential, subscription_id, base_url=self._endpoint, transport=http_transport(ARM_PATIENCE))

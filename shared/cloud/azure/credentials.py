@@ -49,6 +49,17 @@ def token_claims(token: str) -> dict[str, Any]:
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
+class GivenToken:
+    """A TokenCredential over one token the caller holds (an administrator's, for one grant): what it was given,
+    whatever is asked."""
+
+    def __init__(self, token: str) -> None:
+        self._token = AccessToken(token, int(token_claims(token).get("exp") or 0))
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return self._token
+
+
 def authority_host(value: str) -> str:
     """`https://login.microsoftonline.com/` and `login.microsoftonline.com` name the same host."""
     return value.strip().removeprefix("https://").rstrip("/").lower()

@@ -9,6 +9,7 @@ __all__ = [
     "azure_scopes",
     "cross_tenant",
     "directory_subscriptions",
+    "graph_grant",
     "lighthouse",
     "onboarding",
     "people",

@@ -42,22 +42,18 @@ ADMIN_TOKEN_HEADER = "X-Azure-Admin-Token"
 
 
 @contextmanager
-def admin_refusals() -> Iterator[None]:
-    """ARM's refusals of the administrator's sign-in as the caller's to fix: a token that is none or ran out (400 at
-    the header), a write their roles do not allow (403)."""
+def admin_refusals(header: str = ADMIN_TOKEN_HEADER, who: str = "the customer's Azure administrator") -> Iterator[None]:
+    """Refusals of an administrator's sign-in as the caller's to fix: a token that is none, ran out or is another
+    tenant's (400 at its header), a write their roles do not allow (403)."""
     try:
         yield
     except CloudError as exc:
         if exc.code == ADMIN_TOKEN_REFUSED:
             raise ValidationFailed.of(
-                ErrorDetail(
-                    "adminSignInRefused",
-                    f"{exc} Sign in again as the customer's Azure administrator.",
-                    ADMIN_TOKEN_HEADER,
-                )
+                ErrorDetail("adminSignInRefused", f"{exc} Sign in again as {who}.", header)
             ) from exc
         if exc.code == WRITE_REFUSED:
-            raise Forbidden(f"Azure refused the grant: {exc}", code="cannotGrant") from exc
+            raise Forbidden(f"The grant was refused: {exc}", code="cannotGrant") from exc
         raise
 
 

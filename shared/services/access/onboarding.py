@@ -16,7 +16,13 @@ from shared.catalog.app_access import (
     custom_role,
     custom_role_command,
 )
-from shared.catalog.graph_permissions import EMAIL, RECLAIM, graph_permissions
+from shared.catalog.graph_permissions import (
+    EMAIL,
+    RECLAIM,
+    app_role_command,
+    consent_permissions,
+    graph_permissions,
+)
 from shared.errors import ErrorDetail, NotFound, Unavailable, ValidationFailed
 from shared.models.onboarding import BuiltInAlternative, FoundTenant, OnboardingItem, OnboardingReport
 from shared.models.refused_work import RECONCILES
@@ -101,8 +107,8 @@ def find_customer(access: TenantLookup, domain_name: str) -> FoundTenant:
         # the provider's own tenant refused, not the customer's: no customer's onboarding fixes it
         raise Unavailable(
             "The app's own Entra tenant has not granted it CrossTenantInformation.ReadBasic.All, which finds a "
-            "customer by its domain name: an admin of the provider's tenant grants it there once (admin consent). "
-            "Meanwhile, give the customer's Entra tenant id.",
+            "customer by its domain name: an admin of the provider's tenant grants it there once, as an app role "
+            "assignment. Meanwhile, give the customer's Entra tenant id.",
             code="tenantLookupNotGranted",
         ) from exc
     if found is None:
@@ -236,32 +242,43 @@ def plan_onboarding(
         )
         return OnboardingReport(tenant_id=tenant.id, ready=False, items=items)
     consent_fix = f"An admin of the customer's tenant opens {consent_url} and accepts." if consent_url else None
+    asked = [permission.name for permission in consent_permissions()]
     items.append(
         OnboardingItem(
             kind="consent",
             name="Admin consent",
             status="missing" if granted is None else "present",
-            reason="gives the app a service principal in the tenant, holding the permissions below; a Spot host's "
-            "eviction watcher gets its token for the app's API from it (without it Entra refuses that token, "
-            "AADSTS500011, and an eviction is not heard until the next optimization run)",
+            reason=f"Entra's consent page asks for {', '.join(asked[:-1])} and {asked[-1]}, which every tenant needs; "
+            "it gives the app a service principal in the tenant, holding those and the permissions granted below; "
+            "a Spot host's eviction watcher gets its token for the app's API from it (without it Entra refuses that "
+            "token, AADSTS500011, and an eviction is not heard until the next optimization run)",
             fix=consent_fix if granted is None else None,
         )
     )
     held = {name.lower() for name in granted or []}
+    assignee = app_client_id or "<the app's client id>"
     for permission in graph_permissions(tenant.cloud_pc_backend, uses):
         status = "unknown" if granted is None else "present" if permission.name.lower() in held else "missing"
+        by_consent = permission.name in asked
         items.append(
             OnboardingItem(
                 kind="graphPermission",
                 name=permission.name,
                 status=status,
-                reason=permission.reason,
+                reason=permission.reason
+                + ("" if by_consent else " (granted to this tenant alone: the consent page does not ask for it)"),
                 fix=None
                 if status != "missing"
                 else (
-                    f"Add the Microsoft Graph application permission {permission.name} to the app registration, "
-                    "then grant admin consent again" + (f" ({consent_url})." if consent_url else ".")
+                    f"An administrator of the customer's tenant grants admin consent again ({consent_url}), or runs "
+                    "the command."
+                    if by_consent and consent_url
+                    else f"An administrator of the customer's Entra tenant (a Privileged Role Administrator or Global "
+                    f"Administrator) grants {permission.name}, with any other Graph permission missing, by signing in "
+                    "on the portal's onboarding page (POST /tenants/{tenantId}/onboarding:grantGraphPermissions), "
+                    "or runs the command."
                 ),
+                command=app_role_command(permission.name, assignee) if status == "missing" else None,
             )
         )
     if azure_unnamed:
@@ -280,10 +297,13 @@ def plan_onboarding(
         )
     subscriptions = sorted({check.subscription_id for check in checks})
     define = custom_role_command(subscriptions)
-    assignee = app_client_id or "<the app's client id>"
     condition = assignment_condition()
     for check in checks:
         status = "unknown" if check.missing is None else "missing" if check.missing else "present"
+        assign = (
+            f'az role assignment create --assignee {assignee} --role "{CUSTOM_ROLE_NAME}" --scope {check.scope} '
+            f'--condition "{condition}" --condition-version "2.0"'
+        )
         items.append(
             OnboardingItem(
                 kind="azureRole",
@@ -298,15 +318,15 @@ def plan_onboarding(
                     f"Missing here: {', '.join(check.missing or [])}. Create the {CUSTOM_ROLE_NAME} role once, with "
                     "the command given with this report (customRoleCommand; where the role exists already, run it as "
                     "`az role definition update` so that its assignable scopes take in this one), then: "
-                    "az role assignment create --assignee "
-                    f'{assignee} --role "{CUSTOM_ROLE_NAME}" --scope {check.scope} --condition "{condition}" '
-                    '--condition-version "2.0" (the condition lets the app give only the roles it gives)'
+                    f"{assign} (the condition lets the app give only the roles it gives)"
                 ),
+                command=assign if status == "missing" else None,
             )
         )
     for service in service_roles:
         role = service.role
         status = "unknown" if service.held is None else "present" if service.held else "missing"
+        assign = f'az role assignment create --assignee {role.app_id} --role "{role.name}" --scope {service.scope}'
         items.append(
             OnboardingItem(
                 kind="azureRole",
@@ -317,9 +337,10 @@ def plan_onboarding(
                 fix=None
                 if status != "missing"
                 else (
-                    f'az role assignment create --assignee {role.app_id} --role "{role.name}" --scope {service.scope} '
-                    f"(the {role.principal_name} service principal; the app does not give itself or others this role)"
+                    f"{assign} (the {role.principal_name} service principal; the app does not give itself or others "
+                    "this role)"
                 ),
+                command=assign if status == "missing" else None,
             )
         )
     ready = all(item.status == "present" for item in items)
