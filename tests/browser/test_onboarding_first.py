@@ -191,5 +191,11 @@ def test_an_administrator_who_cannot_grant_is_told_so_with_the_commands_to_copy(
     assert assigned.startswith("az role assignment create --assignee ") and assigned.endswith(
         '--condition-version "2.0"'
     )
+    # a Graph permission consent does not give: its own command, to hand to the customer's Entra administrator
+    page.get_by_role("button", name="Copy the command for Device.ReadWrite.All").click()
+    granting = page.evaluate("navigator.clipboard.readText()")
+    assert granting.startswith("graph=$(az ad sp show --id 00000003-0000-0000-c000-000000000000") and (
+        "appRoles[?value=='Device.ReadWrite.All'].id" in granting
+    )
     tab.shot("an administrator who cannot grant, and the commands to hand on")
     tab.assert_accessible("onboarding, an administrator who cannot grant")

@@ -22,8 +22,10 @@ function fixOf(item) {
   const actions = item.missingActions?.length || 0;
   const where = item.scope ? ` at ${item.scope}` : '';
   const copy = item.command && html` <${CopyButton} text=${item.command} label=${`Copy the command for ${item.name}${where}`} />`;
-  const command = item.command && item.kind === 'graphPermission' && html`<br /><code class="fix">${item.command}</code>`;
-  if (!actions) return html`<code class="fix">${item.fix}</code>${command}${copy}`;
+  if (item.kind === 'graphPermission' && item.command) { // words, and the command folded beneath them
+    return html`${item.fix}<details><summary>The command</summary><code class="fix">${item.command}</code></details>${copy}`;
+  }
+  if (!actions) return html`<code class="fix">${item.fix}</code>${copy}`;
   return html`<details><summary>${actions} ${actions === 1 ? 'action' : 'actions'} missing here: how to grant ${actions === 1 ? 'it' : 'them'}</summary>
     <code class="fix">${item.fix}</code>${copy}</details>`;
 }

@@ -154,6 +154,11 @@ def uses_email(ports: OnboardingReportPorts, tenant: Tenant) -> bool:
             return False
 
 
+def uses_of(ports: OnboardingReportPorts, tenant: Tenant) -> frozenset[str]:
+    """What the tenant makes of the app that only some tenants need Graph permissions for (EMAIL, RECLAIM)."""
+    return frozenset([*([EMAIL] if uses_email(ports, tenant) else []), *([RECLAIM] if tenant.reclaiming else [])])
+
+
 def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> OnboardingReport:
     if not tenant.entra_tenant_id:
         return plan_onboarding(tenant, None, None, [], ports.app_client_id)
@@ -183,7 +188,7 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
         ports, tenant.id, sites, consented=granted is not None, subscriptions=tenant.subscription_ids
     )
     consent_url = admin_consent_url(ports, tenant)
-    uses = frozenset([*([EMAIL] if uses_email(ports, tenant) else []), *([RECLAIM] if tenant.reclaiming else [])])
+    uses = uses_of(ports, tenant)
     report = plan_onboarding(
         tenant,
         consent_url,
