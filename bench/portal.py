@@ -8,7 +8,7 @@ the first rows and status counts of All Cloud PCs, the totals of the overview. P
 runs, the two API calls the list makes, and the portal's gzipped size; --screenshots saves both pages (the docs'
 picture of the overview comes from here). Also a signed-in reload of the Tenants page, from the reload until its first
 data request (anything but the portal's files, its configuration and `me`) is answered, and the OpenAPI document's
-size on the wire (gzipped) and as JSON.
+size and a 50-row list answer's on the wire (gzipped) and as JSON.
 """
 
 from __future__ import annotations
@@ -115,11 +115,12 @@ def reload_ms(page: Page) -> float:
     return (time.monotonic() - began) * 1000
 
 
-def document_sizes(base_url: str) -> tuple[int, int]:
-    """The OpenAPI document's bytes on the wire to a browser (gzip) and as JSON."""
+def answer_sizes(url: str, token: str | None = None) -> tuple[int, int]:
+    """An answer's bytes on the wire to a browser (gzip) and as JSON."""
     sizes = []
+    signed_in = {"Authorization": f"Bearer {token}"} if token else {}
     for encoding in ("gzip", "identity"):
-        asked = urllib.request.Request(f"{base_url}/api/openapi.json", headers={"Accept-Encoding": encoding})
+        asked = urllib.request.Request(url, headers={"Accept-Encoding": encoding, **signed_in})
         with urllib.request.urlopen(asked, timeout=30) as answer:  # urllib leaves the body as sent
             sizes.append(len(answer.read()))
     return sizes[0], sizes[1]
@@ -145,9 +146,10 @@ def main() -> None:
         host = app_host(azurite, emulator, tag, workdir)
         try:
             began = time.monotonic()  # the host builds the document on its first request, and every page asks for it
-            wire, whole = document_sizes(host.base_url)
+            wire, whole = answer_sizes(f"{host.base_url}/api/openapi.json")
             first_document = time.monotonic() - began
-            api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))
+            token = emulator.user_token("admin")
+            api = Api(f"{host.base_url}/api", token=token)
             storage = table_storage(azurite.connection_string, prefix=tag)
             counts = [args.cloud_pcs] + [max(12, args.cloud_pcs // (8 * n)) for n in range(1, max(1, args.tenants))]
             started = time.monotonic()
@@ -165,6 +167,11 @@ def main() -> None:
                     api.call("GET", path)
                     took.append(time.monotonic() - began)
                 print(f"GET {path.split(tenant)[1]}: median {statistics.median(took) * 1000:.0f} ms", flush=True)
+            list_wire, list_whole = answer_sizes(f"{host.base_url}/api/tenants/{tenant}/cloudPCs?top=50", token)
+            print(
+                f"50 Cloud PCs' answer: {list_wire / 1024:.1f} KB on the wire (gzip), "
+                f"{list_whole / 1024:.1f} KB as JSON"
+            )
             with sync_playwright() as playwright:
                 browser = launch(playwright)
                 page = browser.new_context(ignore_https_errors=True).new_page()

@@ -22,7 +22,7 @@ from shared import telemetry
 from shared.models.base import Review
 from triggers.http_access import Access, Audience, access_of
 from triggers.http_request import ApiRequest, QueryParam
-from triggers.http_responses import ApiResponse, error_response, json_response
+from triggers.http_responses import ApiResponse, compressed, error_response, json_response
 
 ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
 
@@ -238,6 +238,7 @@ class Exchange:
                 self._response = error_response(exc, if_match_sent=self._if_match_sent)
             self._scope.__exit__(None, None, None)
             self._response = self._passage.leave(self.response)
+        self._response = compressed(self.response, self.request.raw.headers)
         self._span.set_attribute("http.response.status_code", self.response.status_code)
         self._traced.__exit__(None, None, None)
         return True

@@ -83,6 +83,34 @@ def takes_gzip(headers: Mapping[str, str]) -> bool:
     return False
 
 
+# below about one network packet, gzip saves too little to be worth its time on either side
+GZIP_MIN_BYTES = 1024
+
+
+def compressed(response: func.HttpResponse, headers: Mapping[str, str]) -> func.HttpResponse:
+    """A JSON answer of GZIP_MIN_BYTES or more, gzipped for a client whose Accept-Encoding takes it. Not one with an
+    ETag: an item's ETag is its version, which the client sends back in If-Match, and one validator must not name two
+    representations (RFC 9110, 8.8.3); lists, the bulk of the bytes, carry none."""
+    body = response.get_body()
+    if (
+        len(body) < GZIP_MIN_BYTES
+        or response.mimetype != "application/json"
+        or "ETag" in response.headers
+        or "Content-Encoding" in response.headers
+    ):
+        return response
+    if not takes_gzip(headers):
+        response.headers["Vary"] = "Accept-Encoding"
+        return response
+    return func.HttpResponse(
+        gzip.compress(body, 6, mtime=0),
+        status_code=response.status_code,
+        headers={**dict(response.headers), "Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+        mimetype=response.mimetype,
+        charset=response.charset,
+    )
+
+
 @dataclass(frozen=True)
 class FixedDocument:
     """A JSON body that changes only with the code: serialized, compressed and hashed once, then answered with a
@@ -177,6 +205,12 @@ def _as_domain_error(exc: Exception) -> Exception:
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return Unavailable(
             f"{service_of(exc)} is not answering right now; try again shortly.", code="serviceUnavailable"
+        )
+    if isinstance(exc, HttpResponseError) and (exc.status_code == 429 or (exc.status_code or 0) >= 500):
+        # a service throttled or failed a read the request needed, and no port made it a CloudError: it passes
+        return Unavailable(
+            f"{service_of(exc)} is busy or failing right now ({exc.status_code}); try again shortly.",
+            code="serviceUnavailable",
         )
     if isinstance(exc, ClientAuthenticationError) or (
         isinstance(exc, HttpResponseError) and exc.status_code == 403  # Table Storage: AuthenticationFailed

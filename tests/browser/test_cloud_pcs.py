@@ -4,8 +4,10 @@ where its user connects, and a Cloud PC put to sleep while its user is away and 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -37,6 +39,27 @@ def retried_cloud_pc(api: ApiClient, tenant: Tenant) -> dict[str, Any]:
     raise AssertionError("no Cloud PC needed a second attempt")
 
 
+def reload_reads(page: Any) -> list[str]:
+    """The list and summary requests a reload of All Cloud PCs sends until both have answered, sorted."""
+    sent: list[str] = []
+
+    def note(request: Any) -> None:
+        last = urlsplit(request.url).path.rsplit("/", 1)[-1]
+        if last in ("cloudPCs", "summary"):
+            sent.append(last)
+
+    def answered(last: str) -> Callable[[Any], bool]:
+        return lambda response: urlsplit(response.url).path.endswith(f"/{last}")
+
+    page.on("request", note)
+    with page.expect_response(answered("summary")) as summary, page.expect_response(answered("cloudPCs")) as listed:
+        page.reload()
+    summary.value.finished()
+    listed.value.finished()
+    page.remove_listener("request", note)
+    return sorted(sent)
+
+
 def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     portal: Any, owner_api: ApiClient, tokens: Tokens
 ) -> None:
@@ -52,6 +75,7 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     tab.open(f"/tenants/{tenant.id}/cloudPCs")
     expect(page.get_by_role("heading", name="All Cloud PCs")).to_be_visible()
     expect(page.get_by_text("No Cloud PCs yet")).to_be_visible()
+    assert reload_reads(page) == ["cloudPCs", "summary"]  # the header's count and the tiles share one summary
     tenant.assign(policy, "finance")
     # no reload from here on: the list refreshes on its own, and faster while Cloud PCs are being made
     expect(cloud_pc_rows(page)).to_have_count(3, timeout=WAIT_MS)

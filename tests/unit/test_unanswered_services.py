@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from azure.core.credentials import AccessToken
-from azure.core.exceptions import AzureError
+from azure.core.exceptions import AzureError, HttpResponseError
 from azure.data.tables import TableClient
 from azure.identity import ClientSecretCredential
 from azure.keyvault.secrets import SecretClient
@@ -89,3 +89,12 @@ def test_a_503_names_the_service_that_did_not_answer_and_logs_why(
     # the app's own line: an SDK's warning may carry a port with 503 in it
     [logged] = [r for r in caplog.records if r.name == "triggers.http_responses" and "503" in r.getMessage()]
     assert type(failed.value).__name__ in logged.getMessage()  # the cause, not only the answer
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_a_throttle_or_failure_no_port_mapped_is_a_503_to_ask_again(status: int) -> None:
+    throttled = HttpResponseError(message="The request is throttled.")
+    throttled.status_code = status
+    reply = error_response(throttled, if_match_sent=False)
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "5"
+    assert json.loads(reply.get_body())["error"]["code"] == "serviceUnavailable"

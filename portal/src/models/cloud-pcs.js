@@ -7,18 +7,13 @@ const PAGE_SIZE = 50;
 const ACTED_MS = 30_000; // an action's effect (a troubleshooting result, a restart line) comes a little after it
 const path = (tenantId, ...parts) => tenantPath(tenantId, 'cloudPCs', ...parts);
 
-/** One page of the list (`filters`: status, search, provisioningPolicyId, userId) and the tenant's summary for the tiles. */
-export const cloudPcPage = (tenantId, filters, skipToken) => resource(`${path(tenantId)}?${JSON.stringify([filters, skipToken])}`, async () => {
-  const [list, summary] = await Promise.all([
-    get(path(tenantId), { ...filters, top: PAGE_SIZE, skipToken }),
-    get(tenantPath(tenantId, 'summary')).catch(() => null), // the tiles are a bonus: the list works without them
-  ]);
-  return { list, summary };
-}, {
-  active: ({ list, summary }) => list.value.some((cloudPc) => CLOUD_PC_UNDER_WAY.includes(cloudPc.status))
-    || CLOUD_PC_UNDER_WAY.some((status) => summary?.cloudPcs?.byStatus?.[status]),
-  idleMs: 15_000, // Cloud PCs appear when a policy is assigned or a user licensed elsewhere
-});
+/** One page of the list (`filters`: status, search, provisioningPolicyId, userId); the status tiles are the tenant's
+ * summary's (alerts.js), which the header reads too. */
+export const cloudPcPage = (tenantId, filters, skipToken) => resource(`${path(tenantId)}?${JSON.stringify([filters, skipToken])}`,
+  () => get(path(tenantId), { ...filters, top: PAGE_SIZE, skipToken }), {
+    active: (list) => list.value.some((cloudPc) => CLOUD_PC_UNDER_WAY.includes(cloudPc.status)),
+    idleMs: 15_000, // Cloud PCs appear when a policy is assigned or a user licensed elsewhere
+  });
 
 /** `{cloudPc, events}`: a deprovisioned Cloud PC answers 404 while its timeline remains (`cloudPc` null). */
 export const cloudPc = (tenantId, id) => resource(path(tenantId, id), async () => {

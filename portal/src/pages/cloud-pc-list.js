@@ -1,7 +1,7 @@
 // All Cloud PCs of a tenant: counts per status that filter, filters and search in the address, server paging, bulk actions.
 import { html } from 'htm/preact';
 import { signal } from '@preact/signals';
-import { useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { href, page, setQuery } from '../router.js';
 import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, failureLine } from '../ui.js';
@@ -9,6 +9,7 @@ import { skipTokenOf } from '../lib/bulk-review.js';
 import { ALWAYS_TILED, STATUSES, neverConnected } from '../lib/cloud-pcs.js';
 import { dateTime, words } from '../lib/format.js';
 import { servicePlans } from '../models/catalog.js';
+import { tenantSummary } from '../models/alerts.js';
 import { cloudPcPage } from '../models/cloud-pcs.js';
 import { policyList } from '../models/policies.js';
 import { useResource } from '../models/resource.js';
@@ -89,7 +90,14 @@ function CloudPcs({ params, query }) {
   const policies = useResource(policyList(tenantId)).data;
   const plans = useResource(servicePlans).data;
   const bulk = can('createBulkAction', tenantId);
-  const rows = poll.data?.list.value;
+  const summary = useResource(tenantSummary(tenantId)).data;
+  // the tiles follow the list: each of its reads after the first reads the summary again (the first is the header's)
+  const listRead = useRef(null);
+  useEffect(() => {
+    if (listRead.current !== null && poll.asOf !== listRead.current) tenantSummary(tenantId).invalidate();
+    listRead.current = poll.asOf;
+  }, [poll.asOf]);
+  const rows = poll.data?.value;
   for (const cloudPc of rows || []) seen.current.set(cloudPc.id, cloudPc);
   const userName = query.userId && rows?.find((row) => row.userId === query.userId)?.userPrincipalName;
   const columns = [
@@ -104,14 +112,14 @@ function CloudPcs({ params, query }) {
     { label: 'Last modified', render: (row) => dateTime(row.lastModifiedDateTime) },
   ];
   return html`<${Page} title="All Cloud PCs" subtitle="One per user and Windows 365 license, from the policy that wins for the user." actions=${html`<${AsOf} poll=${poll} />`}>
-    <${StatusTiles} tenantId=${tenantId} summary=${poll.data?.summary} query=${query} />
+    <${StatusTiles} tenantId=${tenantId} summary=${summary} query=${query} />
     <${Filters} key=${JSON.stringify(filters)} tenantId=${tenantId} query=${query} policies=${policies} userName=${userName} />
     <${ErrorBanner} error=${poll.error} title="The Cloud PCs could not be read" />
     ${bulk && html`<${BulkBar} tenantId=${tenantId} selection=${selection} seen=${seen.current} plans=${plans} />`}
     <${DataTable} caption="Cloud PCs" columns=${columns} rows=${rows} selection=${bulk ? selection : null}
       rowLabel=${(row) => row.displayName}
       empty=${Object.values(filters).some(Boolean) ? 'No Cloud PC matches these filters.' : 'No Cloud PCs yet. Assign a provisioning policy to a group of licensed users to make some.'} />
-    <${Pager} tenantId=${tenantId} query=${query} nextLink=${poll.data?.list.nextLink} count=${rows?.length} />
+    <${Pager} tenantId=${tenantId} query=${query} nextLink=${poll.data?.nextLink} count=${rows?.length} />
   </${Page}>`;
 }
 
