@@ -210,7 +210,7 @@ BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
         "Virtual Machine Contributor",
         "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
         "resourceGroup",
-        "every VM, scale set, availability set and disk action, storage account keys (listKeys), backup vault writes, "
+        "every VM, scale set, availability set and disk action, reading storage account keys, backup vault writes, "
         "serial console; and not the gallery or managed image actions, which need another role",
     ),
     BuiltInRole(

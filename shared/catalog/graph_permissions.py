@@ -53,9 +53,9 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     ),
     GraphPermission(
         "Directory.Read.All",
-        "confirms that a user is a direct member of an assigned group, reads the tenant's licenses (Graph answers a "
-        "user's memberOf to an app only with this permission), finds Azure Virtual Desktop's service principal to "
-        "check its role, and finds apps by name for a tenant's roles (in the app's own tenant too)",
+        "confirms that a user is a direct member of an assigned group, reads the tenant's licenses (Graph lists a "
+        "user's group memberships to an app only with this permission), finds Azure Virtual Desktop's service "
+        "principal to check its role, and finds apps by name for a tenant's roles (in the app's own tenant too)",
         ("GET users/{id}/memberOf", "GET subscribedSkus", "GET servicePrincipals"),
         own_tenant=True,
     ),

@@ -90,14 +90,16 @@ function CloudPcs({ params, query }) {
   const policies = useResource(policyList(tenantId)).data;
   const plans = useResource(servicePlans).data;
   const bulk = can('createBulkAction', tenantId);
-  const summary = useResource(tenantSummary(tenantId)).data;
+  const tiles = useResource(tenantSummary(tenantId));
+  const summary = tiles.data;
   // the tiles follow the list: each of its reads after the first reads the summary again (the first is the header's)
   const listRead = useRef(null);
   useEffect(() => {
     if (listRead.current !== null && poll.asOf !== listRead.current) tenantSummary(tenantId).invalidate();
     listRead.current = poll.asOf;
   }, [poll.asOf]);
-  const rows = poll.data?.value;
+  // the rows come with the tiles above them (or without, should the summary fail), so that nothing moves them down
+  const rows = summary || tiles.error ? poll.data?.value : undefined;
   for (const cloudPc of rows || []) seen.current.set(cloudPc.id, cloudPc);
   const userName = query.userId && rows?.find((row) => row.userId === query.userId)?.userPrincipalName;
   const columns = [

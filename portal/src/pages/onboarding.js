@@ -45,7 +45,8 @@ const REFUSED_WORK = {
 };
 const REFUSED_COLUMNS = [
   { label: 'Work', render: (item) => html`<strong>${REFUSED_WORK[item.work] || item.work}</strong>` },
-  { label: 'Refused', render: (item) => html`${item.summary && html`${item.summary} `}${forReaders(item.message)} <code>${item.code}</code>` },
+  // the service's code only where no words of ours say what it means
+  { label: 'Refused', render: (item) => html`${item.summary && html`${item.summary} `}${forReaders(item.message)}${!item.summary && item.code ? html` <code>${item.code}</code>` : ''}` },
   { label: 'Since', render: (item) => dateTime(item.firstRefusedDateTime) },
 ];
 

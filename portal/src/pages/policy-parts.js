@@ -1,5 +1,6 @@
 // What the policy wizard and the policy page share: network and settings fields, the image chooser, the plan.
 import { html } from 'htm/preact';
+import { useEffect, useMemo } from 'preact/hooks';
 import { backendOf } from '../access.js';
 import { href } from '../router.js';
 import { DataTable, Field, Notice, StatusBadge } from '../ui.js';
@@ -8,6 +9,7 @@ import { OUTCOMES, describePlan, planHeadline } from '../lib/assignment-plan.js'
 import { ENTRA, HYBRID, JOIN_TYPES, POLICY_FIELDS, POWER_RULES, regionOption, usesConnection } from '../lib/configuration.js';
 import { powerFields } from '../lib/session-policies.js';
 import { plural, words } from '../lib/format.js';
+import { galleryChoices } from '../lib/gallery.js';
 import { languages, regions } from '../models/catalog.js';
 import { connectionList } from '../models/connections.js';
 import { deviceImages, galleryImages } from '../models/images.js';
@@ -85,7 +87,7 @@ function galleryOption(image) {
   const recommended = image.recommendedFor.length ? `recommended for ${image.recommendedFor.join(' and ')}` : '';
   return {
     value: image.id,
-    label: image.displayName,
+    label: image.label,
     description: [`${image.publisherName} · ${image.offerName} · ${image.skuName}`, words(image.status), recommended].filter(Boolean).join(' · '),
     disabled: image.status === 'notSupported',
   };
@@ -96,12 +98,16 @@ export function ImageFields({ form, choices, tenantId }) {
   const typeForm = { ...form, set: (name, value) => { form.set(name, value); form.set('imageId', ''); } };
   const custom = form.values.imageType === 'custom';
   const images = choices?.images || [];
+  const gallery = useMemo(() => galleryChoices(choices?.gallery || []), [choices?.gallery]);
+  useEffect(() => { // a new policy starts on the recommended image; one chosen, or a policy's own, stays
+    if (choices && !custom && !form.values.imageId && gallery.recommended) form.set('imageId', gallery.recommended);
+  }, [choices, custom, gallery.recommended]);
   return html`<${RadioGroup} form=${typeForm} name="imageType" legend="Image type" options=${[
       { value: 'gallery', label: 'Gallery image', description: 'Windows 365 images from Microsoft, kept up to date.' },
       { value: 'custom', label: 'Custom image', description: 'One of this tenant\'s device images; only a ready one can be used.' },
     ]} />
     ${!choices && html`<p class="muted">Loading images…</p>`}
-    ${choices && !custom && html`<${RadioGroup} form=${form} name="imageId" legend="Gallery image" options=${choices.gallery.map(galleryOption)} />`}
+    ${choices && !custom && html`<${RadioGroup} form=${form} name="imageId" legend="Gallery image" options=${gallery.images.map(galleryOption)} />`}
     ${choices && !custom && html`<${PooledImageWarning} image=${choices.gallery.find((image) => image.id === form.values.imageId)} />`}
     ${choices && custom && (images.length
       ? html`<${RadioGroup} form=${form} name="imageId" legend="Custom image" options=${images.map((image) => ({

@@ -5,6 +5,7 @@ import { ActionButton, ErrorBanner, Field, ScrollRegion } from '../ui.js';
 import { plural, span } from '../lib/format.js';
 import { draftOf, scheduleBody } from '../lib/schedule.js';
 import { EVICTION_POLICIES, SCALING_ON, evictionsPerDay, hostsByPriority, scalingBody, scalingField } from '../lib/scaling.js';
+import { dayLabeller } from '../lib/usage.js';
 import { useResource } from '../models/resource.js';
 import { spotGroupEvictions } from '../models/spot-groups.js';
 import { replaySchedule, spotGroupSchedule } from '../models/spot-schedules.js';
@@ -120,6 +121,7 @@ export function Evictions({ tenantId, groupId }) {
   const read = useResource(spotGroupEvictions(tenantId, groupId));
   if (!read.data || read.data.missing) return null;
   const days = evictionsPerDay(read.data.evictions, Date.now());
+  const dayOf = dayLabeller(undefined, { dateStyle: 'medium' }); // the UTC day, as the reader writes dates
   return html`<section class="card wide" aria-labelledby="evictions-heading">
     <h2 id="evictions-heading">Evictions per day</h2>
     <p class="muted">Spot hosts Azure took back in the last 14 days (UTC days): the users on them, those told before their session ended,
@@ -128,7 +130,7 @@ export function Evictions({ tenantId, groupId }) {
         <caption>Evictions per day, last 14 days</caption>
         <thead><tr><th scope="col">Day</th><th scope="col" class="number">Evictions</th><th scope="col" class="number">Users on them</th>
           <th scope="col" class="number">Users told</th><th scope="col" class="number">Longest to a replacement</th></tr></thead>
-        <tbody>${days.map((row) => html`<tr key=${row.day}><th scope="row">${row.day}</th>
+        <tbody>${days.map((row) => html`<tr key=${row.day}><th scope="row">${dayOf(row.day)}</th>
           <td class="number">${row.evictions}</td>
           <td class="number">${row.users}</td><td class="number">${row.usersTold}</td><td class="number">${seconds(row.slowestSeconds)}</td></tr>`)}</tbody>
       </table></${ScrollRegion}>`

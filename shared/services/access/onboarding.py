@@ -321,8 +321,8 @@ def plan_onboarding(
                 if status != "missing"
                 else (
                     f"Missing here: {', '.join(check.missing or [])}. Create the {CUSTOM_ROLE_NAME} role once, with "
-                    "the command given with this report (customRoleCommand; where the role exists already, run it as "
-                    "`az role definition update` so that its assignable scopes take in this one), then: "
+                    "the command under the checklist (where the role exists already, run it as `az role definition "
+                    "update` so that its assignable scopes take in this one), then: "
                     f"{assign} (the condition lets the app give only the roles it gives)"
                 ),
                 command=assign if status == "missing" else None,
