@@ -4,6 +4,7 @@ told so."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from shared.catalog.graph_permissions import consent_permissions
@@ -32,15 +33,27 @@ def test_consent_gives_what_every_tenant_needs_and_the_entra_admin_grants_the_re
     asked = {p.name for p in consent_permissions()}
     assert {name for name, status in before.items() if status == "present"} == asked
     assert before["CloudPC.ReadWrite.All"] == "missing"
+    grant = f"{tenant.path}/onboarding:grantGraphPermissions"
+
+    # a sign-in of another tenant, one that is no token, and none at all: refused at the header, nothing granted
+    elsewhere = str(uuid.uuid4())
+    put_in_directory(tenant.emulator, elsewhere, "gina", ["Global Administrator"])
+    foreign = azure_admin_token(tenant.emulator, elsewhere, "gina", GRAPH_GRANT_SCOPE)
+    for token, code in ((foreign, "adminSignInRefused"), ("not-a-token", "adminSignInRefused"), ("", None)):
+        refused = api.post(grant, None, headers={HEADER: token})
+        assert refused.status_code == 400, refused.text
+        [detail] = refused.json()["error"]["details"]
+        assert detail["target"] == HEADER and (code is None or detail["code"] == code)
+    assert graph_items(report(api, tenant.path))["CloudPC.ReadWrite.All"] == "missing"
+
     put_in_directory(tenant.emulator, tenant.entra_id, "erin", ["Privileged Role Administrator"])
     token = azure_admin_token(tenant.emulator, tenant.entra_id, "erin", GRAPH_GRANT_SCOPE)
-
-    done = api.post(f"{tenant.path}/onboarding:grantGraphPermissions", None, headers={HEADER: f"Bearer {token}"})
+    done = api.post(grant, None, headers={HEADER: f"Bearer {token}"})
     assert done.status_code == 200, done.text
     assert [(g["permission"], g["outcome"]) for g in done.json()["granted"]] == [("CloudPC.ReadWrite.All", "granted")]
     assert set(graph_items(done.json()["report"]).values()) == {"present"}
     # again: nothing missing, nothing granted twice
-    again = api.post(f"{tenant.path}/onboarding:grantGraphPermissions", None, headers={HEADER: token})
+    again = api.post(grant, None, headers={HEADER: token})
     assert again.status_code == 200 and again.json()["granted"] == [], again.text
 
 
@@ -54,15 +67,3 @@ def test_an_entra_user_without_the_role_is_told_so_and_nothing_is_granted(api: A
     assert error["code"] == "cannotGrant" and "Privileged Role Administrator" in error["message"]
     missing = {name for name, status in graph_items(report(api, tenant.path)).items() if status == "missing"}
     assert {"Device.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"} <= missing
-
-
-def test_a_sign_in_of_another_tenant_or_none_is_refused_at_the_header(api: ApiClient) -> None:
-    tenant, other = consented(api), Tenant(api, onboard=False)
-    put_in_directory(other.emulator, other.entra_id, "gina", ["Global Administrator"])
-    elsewhere = azure_admin_token(other.emulator, other.entra_id, "gina", GRAPH_GRANT_SCOPE)
-    for token, code in ((elsewhere, "adminSignInRefused"), ("not-a-token", "adminSignInRefused"), ("", None)):
-        refused = api.post(f"{tenant.path}/onboarding:grantGraphPermissions", None, headers={HEADER: token})
-        assert refused.status_code == 400, refused.text
-        [detail] = refused.json()["error"]["details"]
-        assert detail["target"] == HEADER and (code is None or detail["code"] == code)
-    assert graph_items(report(api, tenant.path))["CloudPC.ReadWrite.All"] == "missing"
