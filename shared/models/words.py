@@ -4,8 +4,9 @@ from __future__ import annotations
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """`1 user`, `2 users`; `plural` where adding an s is wrong."""
-    return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
+    """`1 user`, `2 users`, `10,000 users` (thousands grouped as the portal groups them); `plural` where adding an s
+    is wrong."""
+    return f"{count} {noun}" if count == 1 else f"{count:,} {plural or noun + 's'}"
 
 
 def waited(seconds: float) -> str:

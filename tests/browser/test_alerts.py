@@ -219,3 +219,35 @@ def test_the_organizations_rules_for_every_tenant_are_made_and_listed_beside_the
         for rule in owner_api.get("/alertRules").json()["value"]:
             if rule["displayName"] == name:
                 owner_api.delete(f"/alertRules/{rule['id']}")
+
+
+def test_open_alerts_are_acknowledged_together_from_the_list(
+    portal: Any, owner_api: ApiClient, app_services: Services
+) -> None:
+    tenant_id = owner_api.created("/tenants", {"displayName": f"Alerts {uuid.uuid4().hex[:6]}"})["id"]
+    in_grace(app_services, tenant_id)
+    hook = {"kind": "webhook", "url": UNANSWERED_HOOK, "secret": "a-webhook-secret-of-the-tenant"}
+    for hours in (24, 48):  # two rules watching the same Cloud PC: two alerts
+        body = {"displayName": f"Grace ending {hours}", "kind": "graceEndingSoon", "threshold": hours}
+        owner_api.created(f"/tenants/{tenant_id}/alertRules", {**body, "channels": [hook]})
+    run_evaluation(owner_api)
+
+    def raised() -> None:
+        listed = owner_api.get(f"/tenants/{tenant_id}/alerts?status=active").json()["value"]
+        assert len(listed) == 2, listed
+
+    eventually(raised)
+    tab = portal("admin")
+    page = tab.page
+    tab.open(f"/tenants/{tenant_id}/alerts")
+    alerts = page.get_by_role("table", name=re.compile("^Open alerts"))
+    expect(alerts.locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_role("button", name=re.compile("selected alert"))).to_have_count(0)  # nothing chosen yet
+    alerts.get_by_role("checkbox", name="Select every row on this page").check()
+    page.get_by_role("button", name="Acknowledge 2 selected alerts").click()
+    expect(alerts.locator("tbody tr").filter(has_text="Acknowledged")).to_have_count(2)
+    expect(page.get_by_role("button", name=re.compile("selected alert"))).to_have_count(0)
+    acknowledged = owner_api.get(f"/tenants/{tenant_id}/alerts?status=acknowledged").json()["value"]
+    assert len(acknowledged) == 2 and all(one["acknowledgedBy"] for one in acknowledged)
+    tab.shot("two alerts acknowledged together")
+    tab.assert_accessible("the alerts after acknowledging two together")

@@ -153,6 +153,8 @@ def test_licenses_low_below_the_threshold_only() -> None:
     assert [(c.subject, c.count, c.summary) for c in found] == [
         ("servicePlan:p1", 3, "Only 2 licenses of Plan one free (fewer than 5).")
     ]
+    [big] = conditions.licenses_low({"p1": ("Plan one", 1200)}, 10000)
+    assert big.summary == "Only 1,200 licenses of Plan one free (fewer than 10,000)."  # grouped, as the portal shows
 
 
 def test_grace_ending_soon_and_reclaim_announced_are_one_condition_per_tenant() -> None:

@@ -1,7 +1,6 @@
 // A tenant's alerts (open or by status), one alert with its channels' deliveries, the header's count, and the rules.
 import { del, get, getAll, patch, post, tenantPath } from '../api.js';
 import { OPEN_STATUSES, ORGANIZATION, openFirst } from '../lib/alerts.js';
-import { CLOUD_PC_UNDER_WAY } from '../vocabulary.js';
 import { change, resource } from './resource.js';
 
 // the organization's rules are at /alertRules, a tenant's below the tenant
@@ -15,13 +14,25 @@ export const alertList = (tenantId, status = '') => resource(`${path(tenantId, '
 }, { idleMs: 30_000 });
 export const alert = (tenantId, id) => resource(path(tenantId, 'alerts', id), get, { active: delivering, intervalMs: 5000, idleMs: 30_000 });
 /** The tenant's summary: the header's count of alerts not resolved, and All Cloud PCs' status tiles (read once for
- * both, and more often while Cloud PCs are under way). */
-export const tenantSummary = (tenantId) => resource(path(tenantId, 'summary'), get, {
-  active: (summary) => CLOUD_PC_UNDER_WAY.some((status) => summary?.cloudPcs?.byStatus?.[status]), intervalMs: 10_000, idleMs: 30_000,
-});
+ * both; that page reads it again with each read of its list). */
+export const tenantSummary = (tenantId) => resource(path(tenantId, 'summary'), get, { idleMs: 30_000 });
 
+const acknowledged = (tenantId, ids) => [...ids.map((id) => alert(tenantId, id)), alertList(tenantId),
+  ...OPEN_STATUSES.map((status) => alertList(tenantId, status)), tenantSummary(tenantId)];
 export const acknowledgeAlert = (tenantId, id) => change(() => post(path(tenantId, 'alerts', id, 'acknowledge')),
-  alert(tenantId, id), alertList(tenantId), ...OPEN_STATUSES.map((status) => alertList(tenantId, status)), tenantSummary(tenantId));
+  ...acknowledged(tenantId, [id]));
+/** Acknowledges each alert in turn, whatever befalls another, then reads the lists once: the errors, in order. */
+export const acknowledgeAlerts = (tenantId, ids) => change(async () => {
+  const failed = [];
+  for (const id of ids) {
+    try {
+      await post(path(tenantId, 'alerts', id, 'acknowledge'));
+    } catch (error) {
+      failed.push(error);
+    }
+  }
+  return failed;
+}, ...acknowledged(tenantId, ids));
 
 export const alertRuleList = (tenantId) => resource(path(tenantId, 'alertRules'), getAll, { idleMs: 30_000 });
 export const alertRule = (tenantId, id) => resource(path(tenantId, 'alertRules', id), get);

@@ -1,14 +1,15 @@
 // A tenant's alerts: the open ones first (or those of a status), one alert with its items and each channel's
 // delivery, and Acknowledge.
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { signal } from '@preact/signals';
+import { useMemo, useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { tenantPath } from '../api.js';
 import { href, page, setQuery } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, NameOf, Notice, Page } from '../ui.js';
 import { CHANNEL_KINDS, KINDS, deliveryWords, eventWords } from '../lib/alerts.js';
-import { dateTime, forReaders, words } from '../lib/format.js';
-import { acknowledgeAlert, alert as alertStore, alertList, alertRule } from '../models/alerts.js';
+import { dateTime, forReaders, plural, words } from '../lib/format.js';
+import { acknowledgeAlert, acknowledgeAlerts, alert as alertStore, alertList, alertRule } from '../models/alerts.js';
 import { useResource } from '../models/resource.js';
 import { ALERT_STATUSES } from '../vocabulary.js';
 
@@ -35,6 +36,19 @@ function Acknowledge({ tenantId, alert, onDone }) {
   return html`<${ActionButton} kind="secondary" label=${`Acknowledge: ${alert.summary}`} onClick=${run} busyLabel="Acknowledging…">Acknowledge</${ActionButton}>`;
 }
 
+/** Acknowledges the active alerts among those selected, in one go; the selection empties once done. */
+function BulkAcknowledge({ tenantId, alerts, selection, onDone }) {
+  const chosen = alerts.filter((one) => selection.value.has(one.id) && one.status === 'active');
+  if (!chosen.length) return null;
+  const run = async () => {
+    const failed = await acknowledgeAlerts(tenantId, chosen.map((one) => one.id));
+    selection.value = new Set();
+    onDone(failed[0] || null);
+  };
+  return html`<div class="toolbar"><${ActionButton} kind="primary" onClick=${run} busyLabel="Acknowledging…">
+    Acknowledge ${plural(chosen.length, 'selected alert')}</${ActionButton}></div>`;
+}
+
 function StatusFilter({ value }) {
   return html`<div class="toolbar">
     <div class="field">
@@ -53,6 +67,7 @@ function Alerts({ params, query }) {
   const [error, setError] = useState(null);
   const link = (alert) => href('/tenants/:tenantId/alerts/:alertId', { tenantId, alertId: alert.id });
   const acknowledging = can('acknowledgeAlert', tenantId) && (poll.data || []).some((alert) => alert.status === 'active');
+  const selection = useMemo(() => signal(new Set()), [tenantId, query.status]); // kept while the list refreshes
   const columns = [
     { label: 'Severity', render: (alert) => html`<${SeverityBadge} severity=${alert.severity} />` },
     { label: 'Summary', render: (alert) => html`<a href=${link(alert)}>${alert.summary}</a>` },
@@ -70,7 +85,9 @@ function Alerts({ params, query }) {
     <${ErrorBanner} error=${poll.error} />
     <${ErrorBanner} error=${error} title="Not acknowledged" />
     <${StatusFilter} value=${query.status} />
-    <${DataTable} caption=${query.status ? `${words(query.status)} alerts, newest first` : 'Open alerts, the most pressing first'} columns=${columns} rows=${poll.data} empty=${empty} />
+    ${acknowledging && html`<${BulkAcknowledge} tenantId=${tenantId} alerts=${poll.data} selection=${selection} onDone=${setError} />`}
+    <${DataTable} caption=${query.status ? `${words(query.status)} alerts, newest first` : 'Open alerts, the most pressing first'} columns=${columns} rows=${poll.data} empty=${empty}
+      selection=${acknowledging ? selection : null} rowLabel=${(alert) => alert.summary} />
   </${Page}>`;
 }
 

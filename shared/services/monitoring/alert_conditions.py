@@ -153,8 +153,7 @@ def spot_host_unhealthy(groups_hosts: Iterable[tuple[SpotGroup, list[SessionHost
                 _condition(
                     f"spotGroup:{group.id}",
                     group.friendly_name,
-                    f"Spot Group '{group.friendly_name}' has {len(sick)} unhealthy host"
-                    f"{'' if len(sick) == 1 else 's'}.",
+                    f"Spot Group '{group.friendly_name}' has {counted(len(sick), 'unhealthy host')}.",
                     sick,
                 )
             )
@@ -174,7 +173,7 @@ def spot_host_evicted(
                 _condition(
                     f"spotGroup:{group.id}",
                     group.friendly_name,
-                    f"Azure evicted {len(recent)} host{'' if len(recent) == 1 else 's'} of Spot Group "
+                    f"Azure evicted {counted(len(recent), 'host')} of Spot Group "
                     f"'{group.friendly_name}' in the last {hours} hours.",
                     [eviction.host for eviction in recent],
                 )
@@ -188,7 +187,7 @@ def licenses_low(free_by_plan: Mapping[str, tuple[str, int]], threshold: int) ->
         Condition(
             f"servicePlan:{plan_id}",
             name,
-            f"Only {free} license{'' if free == 1 else 's'} of {name} free (fewer than {threshold}).",
+            f"Only {counted(free, 'license')} of {name} free (fewer than {threshold:,}).",
             threshold - free,
         )
         for plan_id, (name, free) in sorted(free_by_plan.items())
