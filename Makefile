@@ -65,9 +65,9 @@ infra-check: .venv-tools/.installed
 # worker has its own Azurite, Azure emulator and app host on free loopback ports, and spends most of a test waiting
 # on Azure's long-running operations and the app's durable timers, so more workers than cores still pays. Files go
 # out in the order of testpaths (pyproject.toml), the slowest tiers first, so the unit tier fills the workers' last
-# minutes; xdist's own order (most tests first) would start the few long browser and fuzz tests last. Five workers
-# left the two cores a quarter idle; seven fill them, and the fuzzing is two files so that it is no one worker's tail
-TEST_WORKERS ?= 7
+# minutes; xdist's own order (most tests first) would start the few long browser and fuzz tests last. Seven workers
+# left the two cores a fifth idle (docs/benchmarks.md), and the fuzzing is two files so that it is no one worker's tail
+TEST_WORKERS ?= 10
 # the installs go side by side (pip, npm and checkov's own environment each wait mostly on the registry), then the
 # static checks run beside pytest, whose workers wait mostly on timers; their output follows pytest's, and any
 # failure fails the target (about a minute off a fresh clone's run)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
+from shared.services.cloud_pcs.bulk_actions import CHUNK
 from tests.e2e.test_lifecycle import gone, one_cloud_pc, status_becomes
 from tests.e2e.test_provisioning import BIG_PLAN, PLAN, cloud_pcs, settled_cloud_pcs, timeline
 from tests.utils.api_client import ApiClient, eventually
@@ -224,10 +225,12 @@ def test_troubleshoot_records_its_checks(api: ApiClient) -> None:
     assert {c["name"]: c["status"] for c in again["checks"]}["virtualMachine"] == "failed"
 
 
-BULK_USERS = 110  # more items than one table transaction (100) holds
+# items applied in several chunks (bulk_actions.CHUNK); more items than a table transaction holds are kept by the
+# repository (tests/integration/test_bulk_action_storage.py)
+BULK_USERS = 3 + 2 * CHUNK + 1
 
 
-def test_a_bulk_end_grace_of_more_than_a_transaction_reports_each_item(api: ApiClient) -> None:
+def test_a_bulk_end_grace_over_several_chunks_reports_each_item(api: ApiClient) -> None:
     tenant = Tenant(api)
     names = [f"u{n:03d}" for n in range(BULK_USERS)]
     for name in names:

@@ -7,7 +7,7 @@ goes through one counting session; each failure is recorded once per (operation,
 with the shortest request that showed it, and the tier's last test fails with that list.
 
 Knobs (environment):
-- FUZZ_EXAMPLES: Hypothesis examples per operation in the fuzzing phase (default 25, as `make test` runs it;
+- FUZZ_EXAMPLES: Hypothesis examples per operation in the fuzzing phase (default 10, as `make test` runs it;
   `make fuzz` raises it). The examples and coverage phases add their own, schema-derived cases.
 - FUZZ_SEED: a fixed seed (an integer); unset, generation is derandomized: the same cases on every run.
 - FUZZ_FAIL_FAST=1: stop each operation at its first failure and let Hypothesis shrink it (schemathesis' own
@@ -26,10 +26,8 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-import schemathesis.specs.openapi.coverage._schema
+import schemathesis.specs.openapi.coverage
 import schemathesis.specs.openapi.schemas  # compiled at collection: see below
-from _pytest.nodeid import coerce_node_id
-from _pytest.nodes import Node
 from hypothesis.internal.reflection import get_pretty_function_description
 from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
@@ -37,29 +35,27 @@ from schemathesis.schemas import BaseSchema
 from devhost.azurite import Azurite, free_port
 from devhost.host import DevHost
 from tests.conftest import PROJECT_ROOT
-from tests.fuzz.harness import FUZZ_EXAMPLES, FUZZ_REPORT, FUZZ_SEED, STATS, CountingSession, FuzzStats
+from tests.fuzz.harness import (
+    FUZZ_EXAMPLES,
+    FUZZ_REPORT,
+    FUZZ_SEED,
+    FUZZED_NOT_WALKED,
+    STATS,
+    CountingSession,
+    FuzzStats,
+)
 from tests.utils.api_client import ApiClient
 from tests.utils.factories import site_body, tenant_body, unique_table_prefix
 
 # CPython 3.11's AST conversion can fail on a large module ("AST constructor recursion depth mismatch") when it runs
 # deep in a test's stack with the in-process hosts' threads about. Two such conversions happen in the fuzz tier:
 # compiling schemathesis' OpenAPI modules on first use (imported above, so compiled now, at collection) and
-# Hypothesis parsing the coverage module once to describe its filter lambdas (done now, through Hypothesis' own
-# description of a lambda of that file, which keeps the parsed module in its cache for the tier's real ones).
-COVERAGE_MODULE = schemathesis.specs.openapi.coverage._schema.__file__
-get_pretty_function_description(eval(compile("lambda value: value", COVERAGE_MODULE, "eval")))
-
-# schemathesis 4.32 (pytest.from_fixture) renames the running item through `Node._nodeid`, which pytest 9.2 no
-# longer has (its node ids are structured now): give it back as an alias of `nodeid`, only where it is missing.
-if not hasattr(Node, "_nodeid"):
-
-    def _get_nodeid(node: Node) -> str:
-        return node.nodeid
-
-    def _set_nodeid(node: Node, value: str) -> None:
-        node._id = coerce_node_id(value)
-
-    Node._nodeid = property(_get_nodeid, _set_nodeid)  # type: ignore[attr-defined]
+# Hypothesis parsing the coverage package's modules once to describe their filter lambdas (done now, through
+# Hypothesis' own description of a lambda of each file, which keeps the parsed module in its cache for the tier's
+# real ones).
+COVERAGE_PACKAGE = Path(schemathesis.specs.openapi.coverage.__file__).parent
+for module in sorted(COVERAGE_PACKAGE.glob("*.py")):
+    get_pretty_function_description(eval(compile("lambda value: value", str(module), "eval")))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -137,6 +133,7 @@ def fuzz_config(*, base_url: str, token: str, tenant: FuzzTenant) -> Schemathesi
         "operations": [
             # reads and updates of a real site validate a real Site; its delete keeps generated ids (404)
             {"include-operation-id": ["getSite", "updateSite"], "parameters": {"path.siteId": tenant.site_id}},
+            {"include-operation-id": sorted(FUZZED_NOT_WALKED), "phases": {"coverage": {"enabled": False}}},
         ],
         "generation": generation,
         "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
