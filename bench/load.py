@@ -41,10 +41,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+import psutil
 
 from azure_emulator.launcher import EmulatorProcess
 from bench.load_generator import PHASES, REQUEST_TIMEOUT_S, SLICE_S, SUBSCRIPTION
+from bench.scenario import Api
 from devhost.azurite import Azurite, free_port
 from devhost.host import DevHost
 from devhost.invocation import PROCESS_COUNT_SETTING, THREAD_COUNT_SETTING
@@ -54,20 +55,6 @@ IMAGE = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365"
 MAX_CLIENTS, MAX_SECONDS = 1000, 600.0
 OLD_READS_PER_S = 67.0  # the old devhost (one invocation at a time) on the 2-core development machine
 READ_TARGET_RATIO, READ_P99_BOUND_S = 3.0, 1.0  # the tracker's acceptance for the concurrent mode's reads
-
-
-class Api:
-    def __init__(self, base: str, token: str) -> None:
-        self.base = base
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        reply = self.session.request(method, f"{self.base}{path}", json=body, timeout=REQUEST_TIMEOUT_S)
-        if reply.status_code >= 300:
-            raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text}")
-        return reply.json() if reply.text else None
 
 
 def site_body(name: str) -> dict[str, Any]:
@@ -81,7 +68,7 @@ def site_body(name: str) -> dict[str, Any]:
 
 def prepare(base: str, token: str, sites: int) -> dict[str, Any]:
     """A tenant with a site and a policy (for reads), and another with one site per client (for writes)."""
-    api = Api(f"{base}/api", token)
+    api = Api(f"{base}/api", token=token)
     tenant = api.call("POST", "/tenants", {"displayName": "Load reads", "entraTenantId": str(uuid.uuid4())})["id"]
     api.call("POST", f"/tenants/{tenant}/sites", site_body("EU"))
     policy = api.call(
@@ -97,7 +84,9 @@ def prepare(base: str, token: str, sites: int) -> dict[str, Any]:
     writes = api.call("POST", "/tenants", {"displayName": "Load writes", "entraTenantId": str(uuid.uuid4())})["id"]
 
     def make(n: int) -> str:
-        return str(Api(f"{base}/api", token).call("POST", f"/tenants/{writes}/sites", site_body(f"Site {n}"))["id"])
+        return str(
+            Api(f"{base}/api", token=token).call("POST", f"/tenants/{writes}/sites", site_body(f"Site {n}"))["id"]
+        )
 
     with ThreadPoolExecutor(8) as pool:
         write_sites = list(pool.map(make, range(sites)))
@@ -105,22 +94,18 @@ def prepare(base: str, token: str, sites: int) -> dict[str, Any]:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time of a process, all its threads (Linux /proc; None elsewhere or once gone)."""
+    """User plus system CPU time of a process, all its threads (None once it is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return float(times.user + times.system)
 
 
 def machine_cpu_seconds() -> float:
-    """CPU time every process on the machine has used (Linux /proc/stat: all but idle and iowait; 0 elsewhere)."""
-    try:
-        first = Path("/proc/stat").read_text().splitlines()[0].split()
-    except OSError:
-        return 0.0
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in first[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    """CPU time every process on the machine has used: all but idle and iowait."""
+    times = psutil.cpu_times()
+    return float(sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal")))
 
 
 def cpu_sample(pids: dict[str, list[int]]) -> dict[str, float]:

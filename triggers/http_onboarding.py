@@ -20,10 +20,11 @@ from shared.models.onboarding import (
 )
 from shared.ports.bundles import OnboardingPorts
 from shared.services.access.azure_grant import ADMIN_TOKEN_HEADER, admin_subscriptions, grant_azure_access
+from shared.services.access.customer_lookup import DOMAIN_NAME as DOMAIN_NAME_RULE
+from shared.services.access.customer_lookup import MAX_DOMAIN_NAME, ROOTED_DOMAIN_NAME, find_customer
 from shared.services.access.graph_grant import ENTRA_ADMIN_TOKEN_HEADER, grant_graph_permissions
 from shared.services.access.lighthouse import delegation_template
-from shared.services.access.onboarding import DOMAIN_NAME as DOMAIN_NAME_RULE
-from shared.services.access.onboarding import MAX_DOMAIN_NAME, ROOTED_DOMAIN_NAME, find_customer, onboarding_report
+from shared.services.access.onboarding import onboarding_report
 from triggers.http_api import Api, page_of
 from triggers.http_request import ApiRequest, QueryParam
 

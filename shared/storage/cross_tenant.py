@@ -26,8 +26,9 @@ from pydantic import BaseModel
 from shared.models.base import ApiModel
 from shared.models.cross_tenant import TENANT_ORDER, CrossTenantQuery
 from shared.storage import change_capture
+from shared.storage.entity_codec import UNSTORABLE_KEY
 from shared.storage.prefix_search import MAX_COMPARISONS, key_ranges, range_filter, starts_with
-from shared.storage.tables import UNSTORABLE_KEY, EntityRepository
+from shared.storage.tables import EntityRepository
 
 M = TypeVar("M", bound=BaseModel)
 FEW_TENANTS = 2  # up to this many tenants are named in the filter; more are read across and kept as they come

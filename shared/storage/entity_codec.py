@@ -1,8 +1,10 @@
-"""How a pydantic model is a table entity and back: scalars as properties, nested values as JSON, the etag aside."""
+"""How a pydantic model is a table entity and back: scalars as properties, nested values as JSON, the etag aside;
+the keys Table Storage takes, and a row as the audit log compares it."""
 
 from __future__ import annotations
 
 import json
+import re
 import typing
 from collections.abc import Mapping
 from datetime import datetime
@@ -12,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from azure.data.tables import EdmType, EntityProperty
 from pydantic import BaseModel
 
-from shared.storage.change_capture import STAMP
+from shared.storage.change_capture import STAMP, Image
 
 M = TypeVar("M", bound=BaseModel)
 ETAG_FIELD = "etag"
@@ -69,3 +71,26 @@ class EntityCodec(Generic[M]):
         if ETAG_FIELD in self.model.model_fields:
             data[ETAG_FIELD] = etag
         return self.model.model_validate(data)
+
+
+UNSTORABLE_KEY = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")  # characters Table Storage refuses in keys
+
+
+def storable_key(key: str) -> bool:
+    """Whether Table Storage takes the text as a partition or row key."""
+    try:
+        size = len(key.encode("utf-8"))  # a lone surrogate is no character: no key holds one
+    except UnicodeEncodeError:
+        return False
+    return size <= 1024 and not UNSTORABLE_KEY.search(key)
+
+
+def image_of(item: BaseModel) -> Image:
+    """A row as the audit log compares it: the model's wire fields."""
+    return item.model_dump(mode="json", by_alias=True, exclude={ETAG_FIELD}, exclude_computed_fields=True)
+
+
+def plain_value(value: Any) -> Any:
+    if isinstance(value, EntityProperty):
+        value = value.value
+    return value.isoformat() if isinstance(value, datetime) else value

@@ -4,10 +4,8 @@ the table service are in entity_codec.py, continuation_tokens.py and table_servi
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from azure.core import MatchConditions
@@ -18,7 +16,6 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 from azure.data.tables import (
-    EntityProperty,
     TableClient,
     TableTransactionError,
     TransactionOperation,
@@ -30,7 +27,7 @@ from shared.errors import Conflict, NotFound, PreconditionFailed
 from shared.storage import change_capture
 from shared.storage.change_capture import STAMP
 from shared.storage.continuation_tokens import ContinuationTokens
-from shared.storage.entity_codec import ETAG_FIELD, EntityCodec
+from shared.storage.entity_codec import ETAG_FIELD, EntityCodec, image_of, plain_value, storable_key
 from shared.storage.recent_rows import RecentRows
 from shared.storage.table_service import TableStorage
 
@@ -72,7 +69,7 @@ class EntityRepository(Generic[M]):
         return self._recent.read((partition_key, row_key), max_age, lambda: self._read(partition_key, row_key))
 
     def _read(self, partition_key: str, row_key: str) -> M | None:
-        if not (_storable_key(partition_key) and _storable_key(row_key)):
+        if not (storable_key(partition_key) and storable_key(row_key)):
             return None  # no row can have this key (an id from a URL or a body with '/', '#', '?', ...)
         try:
             item = self.codec.from_entity(self.table.get_entity(partition_key, row_key))
@@ -80,7 +77,7 @@ class EntityRepository(Generic[M]):
             return None
         capture = change_capture.current()
         if capture is not None:
-            capture.read(self._key(partition_key, row_key), _image(item))
+            capture.read(self._key(partition_key, row_key), image_of(item))
         return item
 
     def _key(self, partition_key: str, row_key: str) -> change_capture.RowKey:
@@ -108,7 +105,7 @@ class EntityRepository(Generic[M]):
     ) -> M:
         """Write `item`: create-only, replace-if-etag-matches, or unconditional upsert."""
         entity = self.codec.to_entity(item, partition_key, row_key)
-        capture = self._writing(entity, lambda: _image(item))
+        capture = self._writing(entity, lambda: image_of(item))
         try:
             if if_none_match:
                 metadata = self.table.create_entity(entity)
@@ -134,7 +131,7 @@ class EntityRepository(Generic[M]):
         finally:
             self._recent.forget((partition_key, row_key))
         if capture is not None:
-            capture.wrote(self._key(partition_key, row_key), _image(item))
+            capture.wrote(self._key(partition_key, row_key), image_of(item))
         return (
             item.model_copy(update={ETAG_FIELD: metadata.get("etag")})
             if ETAG_FIELD in type(item).model_fields
@@ -143,7 +140,7 @@ class EntityRepository(Generic[M]):
 
     def delete(self, partition_key: str, row_key: str, *, if_match: str | None = None) -> None:
         """Idempotent delete; with an etag, refuses (412) when the entity changed since."""
-        if not (_storable_key(partition_key) and _storable_key(row_key)):
+        if not (storable_key(partition_key) and storable_key(row_key)):
             return  # no row can have this key
         capture = self._writing({"PartitionKey": partition_key, "RowKey": row_key}, None)
         try:
@@ -259,7 +256,7 @@ class EntityRepository(Generic[M]):
             for k, v in self.codec.to_entity(item, partition_key, row_key).items()
             if k in aliases or k in ("PartitionKey", "RowKey")
         }
-        capture = self._writing(entity, lambda: {k: v for k, v in _image(item).items() if k in aliases})
+        capture = self._writing(entity, lambda: {k: v for k, v in image_of(item).items() if k in aliases})
         try:
             self.table.update_entity(entity, mode=UpdateMode.MERGE)
         except ResourceNotFoundError as exc:
@@ -267,12 +264,12 @@ class EntityRepository(Generic[M]):
         finally:
             self._recent.forget((partition_key, row_key))
         if capture is not None:
-            capture.merged(self._key(partition_key, row_key), {k: v for k, v in _image(item).items() if k in aliases})
+            capture.merged(self._key(partition_key, row_key), {k: v for k, v in image_of(item).items() if k in aliases})
 
     def merge_values(self, partition_key: str, row_key: str, values: dict[str, Any]) -> None:
         """Set raw properties on an existing row in one round trip (no read); NotFound if there is no row."""
         entity = {"PartitionKey": partition_key, "RowKey": row_key, **values}
-        capture = self._writing(entity, lambda: {k: _plain(v) for k, v in values.items()})
+        capture = self._writing(entity, lambda: {k: plain_value(v) for k, v in values.items()})
         try:
             self.table.update_entity(entity, mode=UpdateMode.MERGE)
         except ResourceNotFoundError as exc:
@@ -280,7 +277,7 @@ class EntityRepository(Generic[M]):
         finally:
             self._recent.forget((partition_key, row_key))
         if capture is not None:
-            capture.merged(self._key(partition_key, row_key), {k: _plain(v) for k, v in values.items()})
+            capture.merged(self._key(partition_key, row_key), {k: plain_value(v) for k, v in values.items()})
 
     def delete_while_unchanged(self, partition_key: str, row_key: str, etag: str, *, witness: tuple[str, str]) -> None:
         """Delete a row only while another row of its partition (row key, etag) is unchanged, in one transaction:
@@ -323,7 +320,7 @@ class EntityRepository(Generic[M]):
         by_partition: dict[str, list[tuple[TransactionOperation, dict[str, Any]]]] = defaultdict(list)
         for item, partition_key, row_key in rows:
             entity = self.codec.to_entity(item, partition_key, row_key)
-            self._writing(entity, lambda item=item: _image(item))  # type: ignore[misc]
+            self._writing(entity, lambda item=item: image_of(item))  # type: ignore[misc]
             by_partition[partition_key].append((TransactionOperation.UPSERT, entity))
         written = 0
         try:
@@ -337,30 +334,8 @@ class EntityRepository(Generic[M]):
         return written
 
 
-def _image(item: BaseModel) -> dict[str, Any]:
-    """A row as the audit log compares it: the model's wire fields."""
-    return item.model_dump(mode="json", by_alias=True, exclude={ETAG_FIELD}, exclude_computed_fields=True)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, EntityProperty):
-        value = value.value
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 def _refused_etag(exc: HttpResponseError, kind: str, row_key: str, if_match: str | None) -> Exception:
     """Storage refuses an If-Match it cannot parse with 400; to the caller it is an etag that does not match."""
     if if_match and exc.status_code == 400:
         return PreconditionFailed.stale(kind, row_key)
     return exc
-
-
-UNSTORABLE_KEY = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")  # characters Table Storage refuses in keys
-
-
-def _storable_key(key: str) -> bool:
-    try:
-        size = len(key.encode("utf-8"))  # a lone surrogate is no character: no key holds one
-    except UnicodeEncodeError:
-        return False
-    return size <= 1024 and not UNSTORABLE_KEY.search(key)

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from azure_emulator.launcher import EmulatorProcess
-from shared.cloud.azure.arm_clients import ArmClients, vm_id
+from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import AzureDevices
+from shared.cloud.azure.arm_ids import vm_id
 from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients

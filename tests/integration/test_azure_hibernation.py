@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from shared.cloud.azure.arm_clients import vm_id
+from shared.cloud.azure.arm_ids import vm_id
 from shared.ports.compute import VmSpec
 from shared.ports.progress import Progress
 from tests.integration.test_azure_cloud_pc_operations import APP_TENANT, REGION, RG, Cloud, cloud

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from azure_emulator.launcher import EmulatorProcess
-from shared.cloud.azure.arm_clients import ArmClients, vm_id
+from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
+from shared.cloud.azure.arm_ids import vm_id
 from shared.cloud.azure.arm_image_building import AzureImageBuilding
 from shared.cloud.azure.arm_lro import RUNNING
 from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations

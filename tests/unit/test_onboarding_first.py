@@ -17,7 +17,8 @@ from shared.ports.bundles import OnboardingPorts
 from shared.ports.cloud_errors import NO_CONSENT, CloudError
 from shared.ports.tenant_access import TenantInformation
 from shared.services.access.azure_scopes import scopes_of
-from shared.services.access.onboarding import find_customer, plan_onboarding
+from shared.services.access.customer_lookup import find_customer
+from shared.services.access.onboarding import plan_onboarding
 from shared.services.backends.windows365_roles import windows365_role_checks
 from tests.unit.test_onboarding_plan import ALL_GRAPH, CHECKS, SITE, SUB, TENANT, statuses
 from triggers.http_onboarding import DOMAIN_NAME as DOMAIN_NAME_QUERY

@@ -25,7 +25,8 @@ from typing import Any, cast
 from azure.mgmt.compute import types as compute_json
 
 from shared.cloud.azure import arm_lro
-from shared.cloud.azure.arm_clients import ArmClients, vm_id
+from shared.cloud.azure.arm_clients import ArmClients
+from shared.cloud.azure.arm_ids import vm_id
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import STEP_OUTCOME, Placement
 from shared.ports.progress import Progress

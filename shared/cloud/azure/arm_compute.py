@@ -22,8 +22,9 @@ from azure.mgmt.network import models as network_models
 
 from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_capacity import RegionCapacity, capability
-from shared.cloud.azure.arm_clients import NEW_WORK, ArmClients, held_for, vm_id, vnet_id
+from shared.cloud.azure.arm_clients import NEW_WORK, ArmClients, held_for
 from shared.cloud.azure.arm_commands import RunCommands
+from shared.cloud.azure.arm_ids import vm_id, vnet_id
 from shared.cloud.azure.arm_vm_turns import WRITE_PACE_S, WRITE_ROOM_S, Turns, vm_line
 from shared.ports.cloud_errors import CloudError, CloudThrottled
 from shared.ports.compute import Placement, StartPace, VmSpec

@@ -27,9 +27,10 @@ from azure.mgmt.compute import types as compute_json
 
 from shared.catalog.app_access import VM_ADMIN_LOGIN, VM_USER_LOGIN
 from shared.cloud.azure import arm_lro
-from shared.cloud.azure.arm_clients import ArmClients, vm_id
+from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
+from shared.cloud.azure.arm_ids import vm_id
 from shared.cloud.azure.arm_probe import Probe, ProbeVms
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement

@@ -20,7 +20,8 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.compute import models as compute_models
 
 from shared.cloud.azure import arm_lro, arm_vm
-from shared.cloud.azure.arm_clients import ArmClients, group_id, vm_id
+from shared.cloud.azure.arm_clients import ArmClients
+from shared.cloud.azure.arm_ids import group_id, vm_id
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
 from shared.ports.image_building import GalleryImage

@@ -12,7 +12,8 @@ from typing import Any
 from azure.core.exceptions import HttpResponseError
 
 from shared.cloud.azure import arm_lro
-from shared.cloud.azure.arm_clients import ArmClients, parse_id
+from shared.cloud.azure.arm_clients import ArmClients
+from shared.cloud.azure.arm_ids import parse_id
 from shared.ports.cloud_errors import CloudError
 from shared.ports.image_sources import ManagedImage
 

@@ -16,7 +16,8 @@ from azure.core.exceptions import (
 
 from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_capacity import sku_restricted
-from shared.cloud.azure.arm_clients import ArmClients, parse_id
+from shared.cloud.azure.arm_clients import ArmClients
+from shared.cloud.azure.arm_ids import parse_id
 from shared.cloud.azure.credentials import NOT_CONSENTED
 from shared.cloud.azure.transport import ARM_PATIENCE
 from shared.models.image_sets import PlatformImage

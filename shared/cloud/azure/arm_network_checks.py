@@ -18,9 +18,10 @@ from typing import Any
 from azure.core.exceptions import HttpResponseError
 
 from shared.cloud.azure import arm_check_scripts, arm_lro
-from shared.cloud.azure.arm_clients import ArmClients, parse_id
+from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
+from shared.cloud.azure.arm_ids import parse_id
 from shared.cloud.azure.arm_probe import Probe, ProbeVms
 from shared.models.regions import REGION_NAMES
 from shared.ports.cloud_errors import CloudError

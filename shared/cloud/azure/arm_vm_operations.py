@@ -18,8 +18,9 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.compute import models as compute_models
 
 from shared.cloud.azure import arm_lro
-from shared.cloud.azure.arm_clients import ArmClients, parse_id, vm_id
+from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN
+from shared.cloud.azure.arm_ids import parse_id, vm_id
 from shared.cloud.azure.graph_client import GraphError, odata_string
 from shared.cloud.azure.graph_devices import THROTTLE_DEFAULT_S, GraphDevices
 from shared.ports.cloud_errors import CloudError, CloudThrottled

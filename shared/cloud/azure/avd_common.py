@@ -14,8 +14,9 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 
 from shared.cloud.azure import arm_lro
-from shared.cloud.azure.arm_clients import ArmClients, group_id
+from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_commands import RunCommands
+from shared.cloud.azure.arm_ids import group_id
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import HostPoolSpec
 

@@ -12,7 +12,7 @@ from typing import Any
 from azure.mgmt.desktopvirtualization import models as avd_models
 
 from shared.cloud.azure import arm_lro
-from shared.cloud.azure.arm_clients import vm_id
+from shared.cloud.azure.arm_ids import vm_id
 from shared.cloud.azure.avd_common import AvdAdapter, FoundHost, absent_is_fine, pool_id, short_host_name, vm_of
 from shared.ports.cloud_errors import CloudThrottled
 from shared.ports.compute import Placement

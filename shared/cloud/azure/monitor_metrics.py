@@ -17,7 +17,8 @@ from typing import Any
 
 from azure.monitor.querymetrics import MetricsClient
 
-from shared.cloud.azure.arm_clients import CurrentCredential, TenantCredentials, parse_id
+from shared.cloud.azure.arm_clients import CurrentCredential, TenantCredentials
+from shared.cloud.azure.arm_ids import parse_id
 from shared.cloud.azure.arm_inventory import reading_azure
 from shared.cloud.azure.transport import ARM_PATIENCE, close_all, http_transport
 from shared.ports.vm_metrics import MeteredVm, VmUsage

@@ -8,6 +8,7 @@ __all__ = [
     "azure_grant",
     "azure_scopes",
     "cross_tenant",
+    "customer_lookup",
     "directory_subscriptions",
     "graph_grant",
     "lighthouse",

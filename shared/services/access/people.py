@@ -40,7 +40,7 @@ def _people(ports: PeoplePorts) -> People:
 @contextmanager
 def own_tenant_granting(permissions: str, needed_for: str, code: str) -> Iterator[None]:
     """The organization's own tenant refused: a grant its admin makes there once, not the caller's input (as the
-    tenant lookup by domain name answers: onboarding.find_customer)."""
+    tenant lookup by domain name answers: customer_lookup.find_customer)."""
     try:
         yield
     except CloudError as exc:
