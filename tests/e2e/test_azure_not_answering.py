@@ -65,7 +65,7 @@ def test_a_hung_azure_holds_no_api_read_and_shows_on_the_timeline(
     for user in USERS:
         tenant.user(user, [PLAN])
     tenant.group("fanout", USERS)
-    tenant.latency("createVm", 5.0)  # the VMs are still being made, and polled, when Azure stops answering
+    tenant.latency("createVm", 20.0)  # the VMs are still being made, and polled, when Azure stops answering
     tenant.assign(tenant.policy(), "fanout")
 
     def creating() -> None:
@@ -77,13 +77,15 @@ def test_a_hung_azure_holds_no_api_read_and_shows_on_the_timeline(
     assert "nextLink" in api.get(f"{tenant.path}/cloudPCs?top=5").json()
     reads: list[float] = []  # how long each read of the app's own state took while Azure did not answer
 
+    waiting: set[str] = set()  # the Cloud PCs not yet provisioned when Azure stopped answering
+
     def stalled() -> None:
         said = {line["cloudPcId"] for line in held_lines(api, tenant, reads)}
         # a Cloud PC whose last call to Azure was answered before the freeze (a loaded machine runs the test's own
         # steps slowly) finishes without one; every other one waits on Azure, and says so
-        waiting = {
-            c["id"] for c in api.get(f"{tenant.path}/cloudPCs?top=100").json()["value"] if c["status"] != "provisioned"
-        }
+        found = api.get(f"{tenant.path}/cloudPCs?top=100").json()["value"]
+        waiting.clear()
+        waiting.update(c["id"] for c in found if c["status"] != "provisioned")
         assert waiting, "every Cloud PC was provisioned before Azure stopped answering"
         assert waiting - said == set(), f"{len(waiting - said)} Cloud PCs wait on Azure and have not said so"
 
@@ -102,6 +104,6 @@ def test_a_hung_azure_holds_no_api_read_and_shows_on_the_timeline(
 
     eventually(settled, timeout_s=180.0)
     lines = held_lines(api, tenant)
-    assert len({line["cloudPcId"] for line in lines}) == len(USERS)
+    assert {line["cloudPcId"] for line in lines} >= waiting
     assert all(NOT_ANSWERING.match(line["message"]) for line in lines), [line["message"] for line in lines]
     assert all("spending no attempt" in line["message"] for line in lines)
